@@ -1,0 +1,80 @@
+"""Augmentation presets built from albumentations; image and mask stay aligned.
+
+``none``: nothing. ``basic``: flips, 90-degree rotations, scaling. ``heavy``: basic plus the
+list of the T1rho paper (brightness/contrast, illumination, Gaussian blur, Gaussian noise,
+coarse dropout, rotation within +-90 degrees, grid distortion, perspective).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import albumentations as A
+import cv2
+import numpy as np
+
+__all__ = ["AUGMENTATIONS", "Augmenter", "build_transforms"]
+
+
+def _basic() -> list[A.BasicTransform]:
+    return [
+        A.HorizontalFlip(p=0.5),
+        A.VerticalFlip(p=0.5),
+        A.RandomRotate90(p=1.0),
+        A.Affine(scale=(0.8, 1.2), translate_percent=(-0.05, 0.05), p=0.7,
+                 border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=0),
+    ]
+
+
+def _heavy() -> list[A.BasicTransform]:
+    return _basic() + [
+        A.Rotate(limit=(-90, 90), border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=0, p=0.5),
+        A.GridDistortion(num_steps=5, distort_limit=(-0.2, 0.2), p=0.3),
+        A.Perspective(scale=(0.02, 0.06), p=0.3),
+        A.RandomBrightnessContrast(brightness_limit=0.25, contrast_limit=0.25, p=0.7),
+        A.Illumination(mode="gaussian", intensity_range=(0.05, 0.2), p=0.3),
+        A.GaussianBlur(sigma_limit=(0.3, 1.2), p=0.3),
+        A.GaussNoise(std_range=(0.01, 0.08), p=0.4),
+        A.CoarseDropout(num_holes_range=(1, 4), hole_height_range=(0.05, 0.15),
+                        hole_width_range=(0.05, 0.15), fill=0, fill_mask=None, p=0.3),
+    ]
+
+
+#: name -> list of albumentations transforms
+AUGMENTATIONS: dict[str, Callable[[], list[A.BasicTransform]]] = {
+    "none": list,
+    "basic": _basic,
+    "heavy": _heavy,
+}
+
+
+def build_transforms(preset: str) -> A.Compose:
+    """The albumentations pipeline of a preset name (``none``, ``basic`` or ``heavy``)."""
+    if preset not in AUGMENTATIONS:
+        raise ValueError(f"unknown augmentation preset {preset!r}; valid: {sorted(AUGMENTATIONS)}")
+    return A.Compose(AUGMENTATIONS[preset](), seed=0)
+
+
+class Augmenter:
+    """Applies a preset to ``(H, W)`` float32 images in [0, 1] and uint8 masks.
+
+    Each call draws its randomness from the ``numpy.random.Generator`` it is given: the same
+    generator state gives the same result.
+    """
+
+    def __init__(self, preset: str, invert_probability: float = 0.0) -> None:
+        self.preset = preset
+        self.invert_probability = invert_probability
+        self._compose = build_transforms(preset)
+
+    def __call__(
+        self, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        self._compose.set_random_seed(int(rng.integers(0, 2**31 - 1)))
+        out = self._compose(image=image.astype(np.float32), mask=mask.astype(np.uint8))
+        img = np.clip(out["image"], 0.0, 1.0).astype(np.float32)
+        if self.invert_probability > 0 and rng.random() < self.invert_probability:
+            from cmrseg.preprocess import invert_intensity
+
+            img = invert_intensity(img)
+        return img, out["mask"].astype(np.uint8)

@@ -1,0 +1,31 @@
+"""Write-to-temporary-then-rename, so a failed write leaves nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["atomic_write", "check_output"]
+
+
+def check_output(path: Path, overwrite: bool) -> None:
+    """Raise ``FileExistsError`` if ``path`` exists and ``overwrite`` is false."""
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"output {path} exists; pass --overwrite to replace it")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(path.suffixes)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,98 @@
+"""Sunnybrook Cardiac Data (DICOM cine + expert contours) -> cmrseg layout.
+
+For each patient (``link.csv`` maps ``dicoms/SCD...`` to ``contourfiles/SC-HF-...``) the
+contoured frames become cases ``<patient>_tNN`` (a 3D stack of frame NN). Labels: inside the
+endocardial (i) contour -> 3 LV; between the epicardial (o) and endocardial contour -> 2 MYO.
+Sunnybrook has no RV contours and epicardium on about half the images, so
+``labelled_classes`` is (2, 3) and ``extra`` lists the slices with each contour.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from skimage.draw import polygon
+
+from cmrseg.image import Image, LabelMap
+from cmrseg.io.datasets.layout import Case, Dataset, save_dataset
+from cmrseg.io.dicom import read_dicom_folder
+from cmrseg.io.nifti import write_image, write_labels
+from cmrseg.labels import Label
+
+__all__ = ["convert_sunnybrook", "read_contour", "contour_to_mask"]
+
+_NAME = re.compile(r"IM-\d{4}-(\d{4})-([io])contour-manual\.txt$")
+
+
+def read_contour(path: Path) -> np.ndarray:
+    """``(N, 2)`` float ``(x, y)`` pixel coordinates of a Sunnybrook contour file."""
+    pts = np.loadtxt(path, ndmin=2)
+    if pts.shape[1] != 2 or len(pts) < 3:
+        raise ValueError(f"{path} is not a contour of >= 3 'x y' points")
+    return pts
+
+
+def contour_to_mask(points_xy: np.ndarray, shape_xy: tuple[int, int]) -> np.ndarray:
+    """Fill a closed ``(x, y)`` contour on an array indexed ``(X, Y)``."""
+    mask = np.zeros(shape_xy, bool)
+    rr, cc = polygon(points_xy[:, 0], points_xy[:, 1], shape_xy)
+    mask[rr, cc] = True
+    return mask
+
+
+def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str) -> list[Case]:
+    cine = read_dicom_folder(dicom_dir)
+    index = {name: (z, t) for z, row in enumerate(cine.metadata["files"]) for t, name in enumerate(row)}
+    contours: dict[int, dict[int, dict[str, np.ndarray]]] = defaultdict(lambda: defaultdict(dict))
+    for path in sorted(contour_dir.rglob("*contour-manual.txt")):
+        m = _NAME.search(path.name)
+        if m and f"{int(m.group(1))}.dcm" in index:
+            z, t = index[f"{int(m.group(1))}.dcm"]
+            contours[t][z][m.group(2)] = read_contour(path)
+    cases = []
+    spacing3 = cine.spacing
+    for t, slices in sorted(contours.items()):
+        frame = cine.array[..., t]
+        labels = np.zeros(frame.shape, np.uint8)
+        for z, cs in slices.items():
+            endo = contour_to_mask(cs["i"], frame.shape[:2]) if "i" in cs else None
+            if "o" in cs:
+                labels[contour_to_mask(cs["o"], frame.shape[:2]), z] = Label.MYO
+            if endo is not None:
+                labels[endo, z] = Label.LV
+        case_id = f"{patient}_t{t:02d}"
+        write_image(Image(frame, spacing3, cine.affine, {}), dst / "images" / f"{case_id}.nii.gz")
+        write_labels(LabelMap(labels, spacing3, cine.affine), dst / "labels" / f"{case_id}.nii.gz")
+        cases.append(Case(case_id, patient, f"images/{case_id}.nii.gz", f"labels/{case_id}.nii.gz", None,
+                          {"frame": t, "endo_slices": sorted(z for z, c in slices.items() if "i" in c),
+                           "epi_slices": sorted(z for z, c in slices.items() if "o" in c)}))
+    if len(cases) == 2:  # the larger LV cavity is end-diastole
+        vols = [np.sum(_lv(dst, c)) for c in cases]
+        ed = int(np.argmax(vols))
+        cases = [Case(c.id, c.subject, c.image, c.label, "ED" if k == ed else "ES", c.extra) for k, c in enumerate(cases)]
+    return cases
+
+
+def _lv(dst: Path, case: Case) -> np.ndarray:
+    from cmrseg.io.nifti import read_labels
+
+    return read_labels(dst / case.label).array == Label.LV
+
+
+def convert_sunnybrook(src: Path, dst: Path) -> Dataset:
+    link = Path(src) / "link.csv"
+    if not link.exists():
+        raise FileNotFoundError(f"no link.csv in {src} (expected the Sunnybrook layout)")
+    cases: list[Case] = []
+    with open(link) as fh:
+        for row in csv.DictReader(fh):
+            cases += _convert_patient(Path(src) / "dicoms" / row["patient_id"],
+                                      Path(src) / "contourfiles" / row["original_id"], Path(dst), row["patient_id"])
+    ds = Dataset(Path(dst), "sunnybrook", tuple(cases), source="Sunnybrook Cardiac Data (Radau et al. 2009)",
+                 licence="Cardiac Atlas Project terms; cite Radau et al.", labelled_classes=(2, 3))
+    save_dataset(ds)
+    return ds

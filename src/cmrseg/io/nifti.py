@@ -1,0 +1,76 @@
+"""NIfTI reading and writing that keeps geometry exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from cmrseg.image import Image, LabelMap
+from cmrseg.io.atomic import atomic_write
+
+__all__ = ["read_image", "read_labels", "write_image", "write_labels", "is_nifti"]
+
+
+def is_nifti(path: Path) -> bool:
+    name = Path(path).name.lower()
+    return name.endswith(".nii") or name.endswith(".nii.gz")
+
+
+def _load(path: Path) -> tuple[np.ndarray, tuple[float, ...], np.ndarray, nib.Nifti1Header]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if not is_nifti(path):
+        raise ValueError(f"{path} is not a NIfTI file (.nii or .nii.gz)")
+    try:
+        img = nib.load(str(path))
+        data = np.asanyarray(img.dataobj)
+    except Exception as exc:  # nibabel raises many types for corrupt files
+        raise ValueError(f"cannot read {path} as NIfTI: {exc}") from None
+    data = np.squeeze(data, axis=tuple(range(4, data.ndim))) if data.ndim > 4 else data
+    if data.ndim < 2:
+        raise ValueError(f"{path} has shape {data.shape}; expected a 2D, 3D or 4D image")
+    zooms = tuple(float(z) for z in img.header.get_zooms()[: min(data.ndim, 3)])
+    zooms = tuple(z if z > 0 else 1.0 for z in zooms)
+    return data, zooms, img.affine.copy(), img.header
+
+
+def read_image(path: Path | str) -> Image:
+    """Read a 2D/3D/4D NIfTI as an :class:`Image` (float32, scanner scaling applied)."""
+    data, zooms, affine, header = _load(Path(path))
+    meta = {"source": str(path)}
+    if data.ndim == 4:
+        meta["frame_duration_ms"] = float(header.get_zooms()[3])
+    return Image(np.asarray(data, np.float32), zooms, affine, meta)
+
+
+def read_labels(path: Path | str) -> LabelMap:
+    """Read a NIfTI label map; values must be integers."""
+    data, zooms, affine, _ = _load(Path(path))
+    arr = np.asarray(data)
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not np.all(np.isfinite(arr)) or not np.allclose(arr, np.round(arr)):
+            raise ValueError(f"{path} holds non-integer values; not a label map")
+        arr = np.round(arr)
+    return LabelMap(arr.astype(np.int16), zooms, affine, {"source": str(path)})
+
+
+def _save(array: np.ndarray, spacing: tuple[float, ...], affine: np.ndarray, path: Path) -> None:
+    img = nib.Nifti1Image(array, affine)
+    img.header.set_qform(affine, code=1)
+    img.header.set_sform(affine, code=1)
+    zooms = list(spacing) + list(img.header.get_zooms()[len(spacing) :])
+    img.header.set_zooms(zooms[: array.ndim])
+    atomic_write(Path(path), lambda tmp: nib.save(img, str(tmp)))
+
+
+def write_image(image: Image, path: Path | str) -> None:
+    """Write an :class:`Image` as float32 NIfTI with its spacing and affine."""
+    _save(image.array.astype(np.float32), image.spacing, image.affine, Path(path))
+
+
+def write_labels(labels: LabelMap, path: Path | str) -> None:
+    """Write a :class:`LabelMap` as uint8 NIfTI with its spacing and affine."""
+    _save(labels.array.astype(np.uint8), labels.spacing, labels.affine, Path(path))

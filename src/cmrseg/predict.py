@@ -1,0 +1,156 @@
+"""Prediction: images in, label maps out, on the input's exact grid.
+
+>>> from cmrseg import Predictor
+>>> predictor = Predictor()                   # the shipped default model, loaded once
+>>> labels = predictor.predict_array(stack)   # (X, Y[, Z[, T]]) -> uint8 label map
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from cmrseg.image import Image, LabelMap
+from cmrseg.preprocess import fit_square, invert_intensity, normalise_intensity, restore_probabilities
+
+__all__ = ["Predictor", "MODEL_NAMES", "resolve_model_path", "largest_components", "predict_file"]
+
+_WEIGHTS = Path(__file__).parent / "weights"
+#: shipped model names -> files in the package
+MODEL_NAMES: dict[str, str] = {"default": "default.pt"}
+
+
+def resolve_model_path(model: str | Path) -> Path:
+    """A shipped model name (``default``) or a path to a bundle / training checkpoint."""
+    if str(model) in MODEL_NAMES:
+        path = _WEIGHTS / MODEL_NAMES[str(model)]
+        if not path.exists():
+            raise FileNotFoundError(f"shipped model {model!r} is missing from the package ({path})")
+        return path
+    path = Path(model)
+    if not path.exists():
+        raise FileNotFoundError(f"no model named {str(model)!r}; give a file path or one of {sorted(MODEL_NAMES)}")
+    return path
+
+
+def largest_components(labels: np.ndarray, num_classes: int = 4) -> np.ndarray:
+    """Keep, per class, only the largest 2D connected component of an ``(H, W)`` label map."""
+    out = labels.copy()
+    for c in range(1, num_classes):
+        comp, n = ndimage.label(labels == c)
+        if n > 1:
+            sizes = ndimage.sum_labels(np.ones_like(comp), comp, index=np.arange(1, n + 1))
+            out[(comp > 0) & (comp != 1 + int(np.argmax(sizes)))] = 0
+    return out
+
+
+class Predictor:
+    """Loads a model once and segments slices, stacks and cines many times.
+
+    Parameters
+    ----------
+    model : str or Path
+        ``"default"`` (the shipped cine model) or a path to a model bundle / checkpoint.
+    device : str
+        ``auto``, ``cpu``, ``cuda`` or ``mps``.
+    tta : bool
+        Average softmax over horizontal and vertical flips.
+    batch_size : int
+        Slices per forward pass.
+    keep_largest : bool
+        Keep only the largest connected component of each class per slice.
+    invert : bool
+        Invert intensities (black-blood -> bright-blood) before segmenting.
+    """
+
+    def __init__(self, model: str | Path = "default", device: str = "auto", tta: bool = False,
+                 batch_size: int = 16, keep_largest: bool = True, invert: bool = False) -> None:
+        import torch
+
+        from cmrseg.device import resolve_device
+        from cmrseg.models.bundle import load_bundle
+
+        self.device = resolve_device(device)
+        bundle = load_bundle(resolve_model_path(model))
+        self.bundle = bundle
+        self.net = bundle.model.to(self.device).eval()
+        self.size = bundle.image_size
+        self.num_classes = bundle.config.num_classes
+        self.tta, self.batch_size, self.keep_largest, self.invert = tta, batch_size, keep_largest, invert
+        torch.set_grad_enabled(False)
+
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        import torch
+
+        x = torch.from_numpy(batch[:, None]).to(self.device)
+        prob = torch.softmax(self.net(x).float(), 1)
+        if self.tta:
+            for dims in ((2,), (3,), (2, 3)):
+                prob += torch.softmax(self.net(x.flip(dims)).float(), 1).flip(dims)
+            prob /= 4
+        return prob.cpu().numpy()
+
+    def predict_probabilities(self, slices: np.ndarray) -> np.ndarray:
+        """``(N, H, W)`` slices already normalised to [0, 1] -> ``(N, C, H, W)`` probabilities."""
+        fitted = [fit_square(s, self.size) for s in slices]
+        squares = np.stack([f[0] for f in fitted]).astype(np.float32)
+        out = np.empty((len(slices), self.num_classes) + slices.shape[1:], np.float32)
+        for start in range(0, len(slices), self.batch_size):
+            prob = self._forward(squares[start : start + self.batch_size])
+            for k, p in enumerate(prob):
+                out[start + k] = restore_probabilities(p, fitted[start + k][1])
+        return out
+
+    def predict_array(self, array: np.ndarray) -> np.ndarray:
+        """Segment ``(X, Y)``, ``(X, Y, Z)`` or ``(X, Y, Z, T)`` intensities -> uint8 labels.
+
+        Intensities are normalised per 3D volume (per frame of a cine).
+        """
+        array = np.asarray(array)
+        if array.ndim not in (2, 3, 4):
+            raise ValueError(f"expected a 2D slice, 3D stack or 4D cine, got shape {array.shape}")
+        if min(array.shape[:2]) < 8:
+            raise ValueError(f"in-plane size {array.shape[:2]} is too small to segment (need >= 8 x 8)")
+        vol = array.reshape(array.shape[:2] + (1, 1)) if array.ndim == 2 else array
+        vol = vol[..., None] if vol.ndim == 3 else vol
+        labels = np.zeros(vol.shape, np.uint8)
+        for t in range(vol.shape[3]):
+            norm = normalise_intensity(vol[..., t])
+            slices = np.moveaxis(norm, 2, 0)
+            if self.invert:
+                slices = np.stack([invert_intensity(s) for s in slices])
+            lab = self.predict_probabilities(slices).argmax(1).astype(np.uint8)
+            if self.keep_largest:
+                lab = np.stack([largest_components(s, self.num_classes) for s in lab])
+            labels[..., t] = np.moveaxis(lab, 0, 2)
+        return labels.reshape(array.shape)
+
+    def predict_image(self, image: Image) -> LabelMap:
+        """Segment an :class:`Image`; the label map has its exact grid and affine."""
+        return LabelMap.like(image, self.predict_array(image.array))
+
+
+def predict_file(input_path: Path | str, output_path: Path | str, model: str | Path = "default",
+                 device: str = "auto", tta: bool = False, overwrite: bool = False,
+                 invert: bool = False, series: str | None = None) -> list[Path]:
+    """One call: segment a NIfTI file, a DICOM folder, or a folder of NIfTI files.
+
+    Returns the written label-map paths. For a folder of NIfTI files ``output_path`` is a folder
+    and each output keeps its input's file name.
+    """
+    from cmrseg.io.atomic import check_output
+    from cmrseg.io.loader import list_inputs, read_any
+    from cmrseg.io.nifti import write_labels
+
+    jobs = list_inputs(Path(input_path), Path(output_path))
+    for _, out in jobs:
+        check_output(out, overwrite)
+    images = [(read_any(src, series=series), out) for src, out in jobs]  # validate all before writing
+    predictor = Predictor(model, device=device, tta=tta, invert=invert)
+    written = []
+    for image, out in images:
+        write_labels(predictor.predict_image(image), out)
+        written.append(out)
+    return written

@@ -1,0 +1,51 @@
+"""Figures: label overlays and augmentation previews (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from cmrseg.augment import Augmenter  # noqa: E402
+from cmrseg.io.atomic import atomic_write  # noqa: E402
+from cmrseg.labels import LABEL_COLOURS  # noqa: E402
+
+__all__ = ["overlay_rgb", "augmentation_grid", "save_figure"]
+
+
+def overlay_rgb(image: np.ndarray, labels: np.ndarray, alpha: float = 0.4) -> np.ndarray:
+    """``(H, W)`` image in [0, 1] and labels -> ``(H, W, 3)`` RGB with coloured labels."""
+    rgb = np.repeat(np.clip(image, 0, 1)[..., None], 3, -1)
+    for value, colour in LABEL_COLOURS.items():
+        if value == 0:
+            continue
+        m = labels == value
+        rgb[m] = (1 - alpha) * rgb[m] + alpha * np.asarray(colour)
+    return rgb
+
+
+def augmentation_grid(image: np.ndarray, mask: np.ndarray, preset: str, n: int = 8, seed: int = 0) -> plt.Figure:
+    """A figure of ``n`` augmented samples (image with its mask overlaid), first panel the input."""
+    aug = Augmenter(preset)
+    rng = np.random.default_rng(seed)
+    cols = min(n + 1, 5)
+    rows = int(np.ceil((n + 1) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3 * rows), squeeze=False)
+    panels = [(image, mask, "input")] + [(*aug(image, mask, rng), f"{preset} #{k + 1}") for k in range(n)]
+    for ax, (img, msk, title) in zip(axes.flat, panels):
+        ax.imshow(overlay_rgb(img, msk))
+        ax.set_title(title, fontsize=9)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: plt.Figure, path: Path | str, dpi: int = 100) -> None:
+    """Save a figure as PNG (atomically) and close it."""
+    atomic_write(Path(path), lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+    plt.close(fig)

@@ -1,0 +1,104 @@
+"""The training configuration: one frozen dataclass, read from YAML, saved in checkpoints."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cmrseg.models.registry import ModelConfig
+
+__all__ = ["TrainConfig", "load_config", "config_from_dict"]
+
+OPTIMIZERS = ("adam", "adamw")
+SCHEDULERS = ("none", "onecycle", "cosine_restarts")
+PRECISIONS = ("32", "bf16-mixed", "16-mixed")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on. Paths are relative to the working directory.
+
+    ``folds`` > 1 selects k-fold cross-validation at subject level and ``fold`` the held-out
+    fold; ``folds`` = 1 trains on all subjects with no validation. ``subset`` selects a data
+    subset strategy (``all``, ``ed_es``, ``subjects:N``, ``images:N``).
+    """
+
+    data: tuple[str, ...]
+    output: str
+    model: ModelConfig = field(default_factory=ModelConfig)
+    image_size: int = 192
+    loss: str = "dice_ce"
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    scheduler: str = "onecycle"
+    restart_epochs: int = 10
+    epochs: int = 50
+    batch_size: int = 16
+    augment: str = "basic"
+    invert_probability: float = 0.0
+    folds: int = 5
+    fold: int = 0
+    subset: str = "all"
+    seed: int = 0
+    precision: str = "bf16-mixed"
+    accelerator: str = "auto"
+    devices: int | str = "auto"
+    num_workers: int = 0
+    max_batches_per_epoch: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise ValueError("config 'data' must list at least one dataset folder")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {list(OPTIMIZERS)}")
+        if self.scheduler not in SCHEDULERS:
+            raise ValueError(f"unknown scheduler {self.scheduler!r}; valid: {list(SCHEDULERS)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; valid: {list(PRECISIONS)}")
+        if self.folds < 1 or not 0 <= self.fold < self.folds:
+            raise ValueError(f"need folds >= 1 and 0 <= fold < folds, got {self.folds}, {self.fold}")
+        if self.image_size % 32:
+            raise ValueError(f"image_size must be a multiple of 32, got {self.image_size}")
+        for name in ("lr", "epochs", "batch_size"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"config {name!r} must be positive, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["data"] = list(self.data)
+        out["model"]["decoder_channels"] = list(self.model.decoder_channels)
+        return out
+
+
+def config_from_dict(doc: dict[str, Any]) -> TrainConfig:
+    """Build a :class:`TrainConfig` from a dict; unknown keys raise ``ValueError``."""
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = set(doc) - known
+    if unknown:
+        raise ValueError(f"unknown config keys {sorted(unknown)}; valid: {sorted(known)}")
+    doc = dict(doc)
+    model = dict(doc.pop("model", {}) or {})
+    model_known = {f.name for f in fields(ModelConfig)}
+    if set(model) - model_known:
+        raise ValueError(f"unknown model keys {sorted(set(model) - model_known)}; valid: {sorted(model_known)}")
+    if "decoder_channels" in model:
+        model["decoder_channels"] = tuple(model["decoder_channels"])
+    data = doc.pop("data", None)
+    if isinstance(data, str):
+        data = [data]
+    return TrainConfig(data=tuple(data or ()), model=ModelConfig(**model), **doc)
+
+
+def load_config(path: Path | str) -> TrainConfig:
+    """Read a YAML training config."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such config file: {path}")
+    doc = yaml.safe_load(path.read_text())
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path} is not a YAML mapping of config keys")
+    return config_from_dict(doc)

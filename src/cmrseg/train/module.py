@@ -1,0 +1,70 @@
+"""The Lightning module: network + loss + optimiser, per-class Dice in validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+
+from cmrseg.labels import LABEL_NAMES
+from cmrseg.losses import build_loss
+from cmrseg.models.registry import build_model
+from cmrseg.train.config import TrainConfig
+
+__all__ = ["SegmentationModule"]
+
+
+class SegmentationModule(L.LightningModule):
+    def __init__(self, config: TrainConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.net = build_model(config.model)
+        self.loss = build_loss(config.loss)
+        self._stats = torch.zeros(config.model.num_classes, 3)  # tp, fp, fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        image, target = batch
+        loss = self.loss(self.net(image).float(), target)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(image))
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        self._stats = torch.zeros(self.config.model.num_classes, 3)
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        image, target = batch
+        logits = self.net(image).float()
+        self.log("val_loss", self.loss(logits, target), on_epoch=True, batch_size=len(image))
+        pred, ref = logits.argmax(1), target[:, 0]
+        for c in range(1, self.config.model.num_classes):
+            p, r = pred == c, ref == c
+            self._stats[c] += torch.stack([(p & r).sum(), (p & ~r).sum(), (~p & r).sum()]).cpu().float()
+
+    def on_validation_epoch_end(self) -> None:
+        dices = []
+        for c in range(1, self.config.model.num_classes):
+            tp, fp, fn = self._stats[c]
+            dice = float(2 * tp / max(float(2 * tp + fp + fn), 1.0))
+            dices.append(dice)
+            self.log(f"val_dice_{LABEL_NAMES.get(c, c)}", dice)
+        self.log("val_dice_mean", sum(dices) / len(dices), prog_bar=True)
+
+    def configure_optimizers(self) -> Any:
+        c = self.config
+        opt_cls = torch.optim.AdamW if c.optimizer == "adamw" else torch.optim.Adam
+        opt = opt_cls(self.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+        if c.scheduler == "onecycle":
+            steps = int(self.trainer.estimated_stepping_batches)
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=c.lr, total_steps=max(steps, 1))
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        if c.scheduler == "cosine_restarts":
+            sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=c.restart_epochs)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+        return opt
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["cmrseg_config"] = self.config.to_dict()

@@ -1,0 +1,94 @@
+"""Run a training: data, Lightning trainer, checkpoints, resume, CSV log, exported model."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import lightning as L
+import yaml
+from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.loggers import CSVLogger
+
+from cmrseg.models.bundle import ModelBundle, bundle_from_checkpoint, save_bundle
+from cmrseg.train.config import TrainConfig
+from cmrseg.train.data import _concat, load_slices, make_loaders, split_cases
+from cmrseg.train.module import SegmentationModule
+from cmrseg.train.subsets import apply_subset
+
+__all__ = ["train", "TrainResult"]
+
+log = logging.getLogger(__name__)
+
+
+class TrainResult(dict):
+    """``{"model": path of the exported bundle, "best_checkpoint": ..., "val_dice_mean": ...}``."""
+
+
+def _check_resumable(saved: dict, config: TrainConfig) -> None:
+    """Resuming continues the same run: only ``epochs`` may grow, and not under a one-cycle schedule."""
+    current = config.to_dict()
+    changed = sorted(k for k in current if k not in ("epochs", "output") and saved.get(k) != current[k])
+    if changed:
+        raise ValueError(f"{config.output} holds a run with a different config ({', '.join(changed)}); "
+                         "use another output folder or --restart")
+    if saved["epochs"] != config.epochs and config.scheduler == "onecycle":
+        raise ValueError("a one-cycle schedule cannot be extended on resume; use --restart or cosine_restarts")
+
+
+def train(config: TrainConfig, resume: bool = True) -> TrainResult:
+    """Train, checkpointing every epoch to ``OUTPUT/checkpoints``; resume from ``last.ckpt``.
+
+    Writes ``OUTPUT/config.yaml``, ``OUTPUT/metrics.csv`` (loss and per-class Dice per epoch)
+    and ``OUTPUT/model.pt`` (the best checkpoint as an fp16 bundle).
+    """
+    import torch
+
+    out = Path(config.output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    torch.set_float32_matmul_precision("medium")
+
+    train_parts, val_parts = split_cases(config)
+    train_parts = apply_subset(train_parts, config.subset, config.seed)
+    train_slices = _concat([load_slices(ds, cases, config.image_size) for ds, cases in train_parts])
+    val_slices = _concat([load_slices(ds, cases, config.image_size) for ds, cases in val_parts if cases]) if val_parts else None
+    log.info("training on %d slices, validating on %d", len(train_slices), len(val_slices) if val_slices else 0)
+    train_loader, val_loader = make_loaders(config, train_slices, val_slices)
+
+    has_val = val_loader is not None
+    ckpt_dir = out / "checkpoints"
+    checkpoint = ModelCheckpoint(
+        dirpath=ckpt_dir, filename="best", save_last=True, save_top_k=1,
+        monitor="val_dice_mean" if has_val else "train_loss", mode="max" if has_val else "min",
+    )
+    trainer = L.Trainer(
+        max_epochs=config.epochs,
+        accelerator=config.accelerator,
+        devices=config.devices,
+        precision=config.precision,
+        deterministic="warn",
+        callbacks=[checkpoint, TQDMProgressBar(refresh_rate=10)],
+        logger=CSVLogger(out, name="", version=""),
+        limit_train_batches=config.max_batches_per_epoch or 1.0,
+        log_every_n_steps=10,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    last = ckpt_dir / "last.ckpt"
+    ckpt_path = str(last) if resume and last.exists() else None
+    if ckpt_path:
+        _check_resumable(torch.load(last, map_location="cpu", weights_only=False)["cmrseg_config"], config)
+    trainer.fit(SegmentationModule(config), train_loader, val_loader, ckpt_path=ckpt_path)
+
+    best = checkpoint.best_model_path or str(last)
+    ckpt = torch.load(best, map_location="cpu", weights_only=False)
+    bundle = bundle_from_checkpoint(ckpt)
+    score = checkpoint.best_model_score
+    metrics = {"val_dice_mean": float(score)} if has_val and score is not None else {}
+    save_bundle(ModelBundle(bundle.model, bundle.config, bundle.image_size, config.to_dict(), metrics), out / "model.pt")
+    result = TrainResult(model=str(out / "model.pt"), best_checkpoint=best, **metrics)
+    (out / "result.json").write_text(json.dumps(result, indent=1))
+    return result

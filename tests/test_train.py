@@ -1,0 +1,58 @@
+import csv
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from cmrseg.train.config import config_from_dict
+from cmrseg.train.split import kfold_subjects
+from tests.conftest import data_path
+
+
+def test_kfold_subjects_disjoint_and_complete():
+    subjects = [f"patient{i:03d}" for i in range(1, 81)]
+    folds = kfold_subjects(subjects, 5, seed=0)
+    assert sum(len(f) for f in folds) == 80
+    assert set().union(*map(set, folds)) == set(subjects)
+    assert all(len(set(a) & set(b)) == 0 for i, a in enumerate(folds) for b in folds[i + 1 :])
+    # stratified: every block of 5 consecutive ids (ACDC groups of 20) spread over all folds
+    assert all(sum(int(s[-3:]) <= 20 for s in f) == 4 for f in folds)
+    assert kfold_subjects(subjects, 5, seed=0) == folds
+
+
+def test_config_errors_name_the_key():
+    with pytest.raises(ValueError, match="unknown config keys.*'lrr'"):
+        config_from_dict({"data": ["x"], "output": "o", "lrr": 1})
+    with pytest.raises(ValueError, match="optimizer"):
+        config_from_dict({"data": ["x"], "output": "o", "optimizer": "sgdx"})
+
+
+def test_one_epoch_smoke_on_two_real_acdc_patients(tmp_path):
+    from cmrseg.io.datasets.acdc import convert_acdc
+    from cmrseg.models.bundle import load_bundle
+    from cmrseg.train import train
+
+    src = data_path("acdc")
+    small = tmp_path / "src"
+    small.mkdir()
+    for p in sorted(src.glob("patient00[12]_*.h5")):
+        (small / p.name).symlink_to(p)
+    convert_acdc(small, tmp_path / "acdc")
+    config = config_from_dict({
+        "data": [str(tmp_path / "acdc")], "output": str(tmp_path / "run"), "image_size": 64,
+        "epochs": 1, "batch_size": 4, "folds": 2, "fold": 0, "max_batches_per_epoch": 3,
+        "scheduler": "cosine_restarts",
+    })
+    result = train(config)
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert any(r["train_loss"] for r in rows) and any(r["val_dice_LV"] for r in rows)
+    assert float(next(r["train_loss"] for r in rows if r["train_loss"])) > 0
+    bundle = load_bundle(result["model"])
+    assert bundle.image_size == 64 and bundle.train_config["epochs"] == 1
+    # resume: a second call with more epochs continues from last.ckpt
+    result2 = train(replace(config, epochs=2))
+    rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
+    assert max(int(r["epoch"]) for r in rows) == 1
+    assert np.isfinite(result2.get("val_dice_mean", 0.0))
+    with pytest.raises(ValueError, match="different config"):
+        train(replace(config, lr=0.5))
