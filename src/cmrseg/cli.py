@@ -76,6 +76,74 @@ def _augment_preview(a: argparse.Namespace) -> None:
     print(a.output)
 
 
+def _parse_times(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise ValueError(f"--times must be comma-separated numbers in ms, got {text!r}") from None
+
+
+def _map(quantity: str):  # noqa: ANN202
+    def run(a: argparse.Namespace) -> None:
+        import numpy as np
+
+        from cmrseg.io.atomic import check_output
+        from cmrseg.mapping.maps import FITTERS, fit_series, map_outputs, write_maps
+        from cmrseg.mapping.series import read_series
+
+        for path in map_outputs(a.output).values():
+            check_output(path, a.overwrite)
+        series = read_series(a.series_path, FITTERS[quantity][1], _parse_times(a.times), a.series)
+        maps = fit_series(series, quantity)
+        for path in write_maps(maps, a.output, overwrite=a.overwrite):
+            print(path)
+        failed = maps.result.failed
+        print(f"fitted {failed.size} pixels: {(failed > 0).mean():.1%} failed; median R2 "
+              f"{float(np.nanmedian(maps.result.r2)):.3f}")
+
+    return run
+
+
+def _blood_value(arg: str, t1_map, name: str) -> float:  # noqa: ANN001
+    import numpy as np
+
+    from cmrseg.io.nifti import read_labels
+
+    try:
+        return float(arg)
+    except ValueError:
+        pass
+    mask = read_labels(arg).array > 0
+    if mask.shape != t1_map.shape:
+        raise ValueError(f"{name} mask {arg} has shape {mask.shape}, the T1 map {t1_map.shape}")
+    if not mask.any():
+        raise ValueError(f"{name} mask {arg} is empty")
+    return float(np.nanmedian(t1_map[mask]))
+
+
+def _ecv(a: argparse.Namespace) -> None:
+    import numpy as np
+
+    from cmrseg.image import Image
+    from cmrseg.io.atomic import check_output
+    from cmrseg.io.nifti import read_image, write_image
+    from cmrseg.mapping.ecv import check_haematocrit, ecv_map
+
+    check_haematocrit(a.hct)
+    check_output(a.output, a.overwrite)
+    pre, post = read_image(a.pre), read_image(a.post)
+    if pre.shape != post.shape or not np.allclose(pre.affine, post.affine, atol=1e-3):
+        raise ValueError(f"pre ({pre.shape}) and post ({post.shape}) T1 maps must share one grid; register them first")
+    bpre = _blood_value(a.blood_pre, pre.array, "--blood-pre")
+    bpost = _blood_value(a.blood_post, post.array, "--blood-post")
+    ecv = ecv_map(pre.array, post.array, bpre, bpost, a.hct)
+    write_image(Image(ecv, pre.spacing, pre.affine, {"unit": "percent"}), a.output)
+    print(f"blood T1 pre {bpre:.0f} ms, post {bpost:.0f} ms; median ECV {float(np.nanmedian(ecv)):.1f}%")
+    print(a.output)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cmrseg", description="Cardiac MRI segmentation, mapping and quantification.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -122,6 +190,26 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-o", "--output", type=Path, required=True)
     ap.add_argument("--overwrite", action="store_true")
     ap.set_defaults(func=_augment_preview)
+    for quantity, flag, help_ in (("t1", "t1map", "MOLLI T1 map (ms) with R2, A, B, T1* and failure maps"),
+                                  ("t2", "t2map", "T2 map (ms) from T2-prepared / multi-echo images"),
+                                  ("t1rho", "t1rhomap", "T1rho map (ms) from spin-lock images")):
+        m = sub.add_parser(flag, help=help_)
+        m.add_argument("series_path", metavar="SERIES", type=Path, help="NIfTI (+ JSON sidecar) or DICOM folder")
+        m.add_argument("-o", "--output", type=Path, required=True)
+        m.add_argument("--times", help="comma-separated times in ms, in image order (overrides stored times)")
+        m.add_argument("--series", help="SeriesInstanceUID or SeriesNumber when a DICOM folder holds several")
+        m.add_argument("--overwrite", action="store_true")
+        m.set_defaults(func=_map(quantity))
+
+    ev = sub.add_parser("ecv", help="ECV map (%%) from co-registered pre/post-contrast T1 maps and haematocrit")
+    ev.add_argument("--pre", type=Path, required=True)
+    ev.add_argument("--post", type=Path, required=True)
+    ev.add_argument("--blood-pre", required=True, help="blood T1 in ms, or a blood-pool mask on the pre map")
+    ev.add_argument("--blood-post", required=True, help="blood T1 in ms, or a blood-pool mask on the post map")
+    ev.add_argument("--hct", type=float, required=True, help="haematocrit as a fraction, e.g. 0.42")
+    ev.add_argument("-o", "--output", type=Path, required=True)
+    ev.add_argument("--overwrite", action="store_true")
+    ev.set_defaults(func=_ecv)
     return p
 
 

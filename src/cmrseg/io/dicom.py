@@ -93,6 +93,17 @@ def _pixels(path: Path) -> tuple[np.ndarray, Any]:
     return arr.T, ds  # (rows, cols) -> (X = column, Y = row)
 
 
+def _timing_tags(ds: Any) -> dict[str, Any]:
+    """Per-image timing facts used by mapping: InversionTime, EchoTime, ImageComments."""
+    out: dict[str, Any] = {}
+    for tag in ("InversionTime", "EchoTime"):
+        if tag in ds and ds.get(tag) not in (None, ""):
+            out[tag] = float(ds.get(tag))
+    if ds.get("ImageComments"):
+        out["ImageComments"] = str(ds.get("ImageComments"))
+    return out
+
+
 def read_dicom_folder(folder: Path | str, series: str | None = None) -> Image:
     """Read one DICOM series from a folder as a 2D/3D/4D :class:`Image`.
 
@@ -151,6 +162,7 @@ def _read_series(info: SeriesInfo) -> Image:
         "series_description": info.description,
         "slice_positions_mm": [float(p) for p in positions],
         "files": [[ds.filename_ for _, ds in by_pos[p][:n_frames]] for p in positions],
+        "frame_tags": [[_timing_tags(ds) for _, ds in by_pos[p][:n_frames]] for p in positions],
         "trigger_time_ms": [float(ds.get("TriggerTime", 0) or 0) for _, ds in by_pos[positions[0]][:n_frames]],
     }
     for key, tag in (("inversion_time_ms", "InversionTime"), ("echo_time_ms", "EchoTime")):

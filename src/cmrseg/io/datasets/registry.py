@@ -34,11 +34,18 @@ def _sunnybrook(src: Path, dst: Path) -> Dataset:
     return convert_sunnybrook(src, dst)
 
 
+def _t1net(src: Path, dst: Path) -> Dataset:
+    from cmrseg.io.datasets.t1net import convert_t1net
+
+    return convert_t1net(src, dst)
+
+
 CONVERTERS: dict[str, Callable[[Path, Path], Dataset]] = {
     "acdc": _acdc,
     "myops": _myops,
     "mnms2": _mnms2,
     "sunnybrook": _sunnybrook,
+    "t1net": _t1net,
 }
 
 

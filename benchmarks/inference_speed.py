@@ -1,0 +1,72 @@
+"""Inference speed: model-only slices/s at batch 1 and 16, and `cmrseg predict` end to end.
+
+Usage: python benchmarks/inference_speed.py [--model default|PATH] [--repeats 3]
+
+Model-only: forward passes of the network on (B, 1, S, S) inputs (S = the model's input size),
+fp32, after a warm-up, median over repeats. End to end: `cmrseg predict` on a real 10-slice
+stack (the first 10 slices of the shipped M&Ms-2 example) in a fresh process, timed from
+process start to the label map written, median of the repeats. Same run, same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def model_only(model: str, batch: int, repeats: int) -> float:
+    from cmrseg.predict import Predictor
+
+    p = Predictor(model, device="cpu")
+    x = torch.rand(batch, 1, p.size, p.size)
+    with torch.no_grad():
+        p.net(x)
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            p.net(x)
+            times.append(time.perf_counter() - t)
+    return batch / float(np.median(times))
+
+
+def end_to_end(model: str, repeats: int) -> float:
+    from cmrseg.image import Image
+    from cmrseg.io.nifti import read_image, write_image
+
+    ex = read_image(REPO / "examples" / "mnms2_001_SA_ED.nii.gz")
+    tmp = Path(tempfile.mkdtemp())
+    write_image(Image(ex.array[:, :, :10], ex.spacing, ex.affine), tmp / "stack10.nii.gz")
+    cli = [sys.executable, "-m", "cmrseg.cli", "predict", str(tmp / "stack10.nii.gz"), "-o", str(tmp / "out.nii.gz"),
+           "--overwrite", "--model", model, "--device", "cpu"]
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        subprocess.run(cli, check=True, capture_output=True, env=dict(os.environ))
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="default")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
+    for batch in (1, 16):
+        print(f"model only, batch {batch:2d}: {model_only(args.model, batch, args.repeats * 3):6.1f} slices/s")
+    e2e = end_to_end(args.model, args.repeats)
+    print(f"cmrseg predict, 10-slice stack, process start to file written: {e2e:.2f} s (median of {args.repeats})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""T1NET MOLLI test sets (.mat) -> NIfTI mapping series with JSON sidecars.
+
+``DST/series/{pre,post}_sliceK.nii.gz`` (128, 128, N) in acquisition order with
+``{"InversionTime": [...]}`` sidecars; ``DST/reference/..._T1.nii.gz`` the shipped reference T1
+map (ms); ``DST/masks/..._myo.nii.gz`` the myocardium mask with AHA segment numbers (1-6).
+No pixel spacing in the source: 1 mm is written.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+
+from cmrseg.image import Image, LabelMap
+from cmrseg.io.atomic import atomic_write
+from cmrseg.io.datasets.layout import Case, Dataset, save_dataset
+from cmrseg.io.nifti import write_image, write_labels
+
+__all__ = ["convert_t1net", "load_t1net"]
+
+
+def load_t1net(path: Path) -> dict[str, np.ndarray]:
+    """``input`` (S, H, W, N), ``TI`` (S, N) ms, ``T1`` (S, H, W) ms, ``myoMask`` (S, H, W) of one .mat file."""
+    test = scipy.io.loadmat(path, squeeze_me=True, struct_as_record=False)["test"]
+    return {k: np.asarray(getattr(test, k)) for k in ("input", "TI", "T1", "myoMask")}
+
+
+def convert_t1net(src: Path, dst: Path) -> Dataset:
+    cases = []
+    for contrast in ("pre", "post"):
+        path = Path(src) / f"{contrast}contrast_testsets.mat"
+        if not path.exists():
+            raise FileNotFoundError(f"missing {path}")
+        d = load_t1net(path)
+        for k in range(d["input"].shape[0]):
+            cid = f"{contrast}_slice{k}"
+            write_image(Image(d["input"][k].astype(np.float32), (1.0, 1.0, 1.0)), dst / "series" / f"{cid}.nii.gz")
+            side = dst / "series" / f"{cid}.json"
+            doc = {"InversionTime": [float(v) for v in d["TI"][k]], "source": "T1NET " + path.name}
+            atomic_write(side, lambda p, doc=doc: p.write_text(json.dumps(doc)))
+            write_image(Image(d["T1"][k].astype(np.float32), (1.0, 1.0)), dst / "reference" / f"{cid}_T1.nii.gz")
+            write_labels(LabelMap(d["myoMask"][k].astype(np.uint8), (1.0, 1.0)), dst / "masks" / f"{cid}_myo.nii.gz")
+            cases.append(Case(cid, f"slice{k}", f"series/{cid}.nii.gz", f"masks/{cid}_myo.nii.gz", contrast,
+                              {"reference_t1": f"reference/{cid}_T1.nii.gz"}))
+    ds = Dataset(Path(dst), "t1net", tuple(cases), source="gadluru/T1NET-rapid-T1mapping (University of Utah)",
+                 licence="no licence file; testing only", spacing_known=False, labelled_classes=())
+    save_dataset(ds)
+    return ds

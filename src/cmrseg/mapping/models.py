@@ -1,0 +1,80 @@
+"""Signal models of relaxometry as pure functions, with analytic Jacobians.
+
+Times are in ms. Every function broadcasts: parameters of shape ``(...)`` and times ``(N,)``
+give signals ``(..., N)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "molli_signal",
+    "molli_jacobian",
+    "look_locker_t1",
+    "ir2_signal",
+    "ir2_jacobian",
+    "exp_decay",
+    "exp_decay_jacobian",
+    "exp_decay_offset",
+    "exp_decay_offset_jacobian",
+]
+
+
+def _e(t: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    return np.exp(-np.asarray(t, float) / np.asarray(tau, float)[..., None])
+
+
+def molli_signal(ti_ms: np.ndarray, a: np.ndarray, b: np.ndarray, t1_star_ms: np.ndarray) -> np.ndarray:
+    """Three-parameter Look-Locker recovery ``S = A - B exp(-TI / T1*)``, signed."""
+    return np.asarray(a, float)[..., None] - np.asarray(b, float)[..., None] * _e(ti_ms, t1_star_ms)
+
+
+def molli_jacobian(ti_ms: np.ndarray, a: np.ndarray, b: np.ndarray, t1_star_ms: np.ndarray) -> np.ndarray:
+    """``(..., N, 3)`` derivatives of :func:`molli_signal` by (A, B, T1*)."""
+    e = _e(ti_ms, t1_star_ms)
+    ti = np.asarray(ti_ms, float)
+    ts = np.asarray(t1_star_ms, float)[..., None]
+    d_t1s = -np.asarray(b, float)[..., None] * e * ti / ts**2
+    return np.stack([np.ones_like(e), -e, d_t1s], -1)
+
+
+def look_locker_t1(a: np.ndarray, b: np.ndarray, t1_star_ms: np.ndarray) -> np.ndarray:
+    """Look-Locker correction ``T1 = T1* (B / A - 1)`` in ms."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(t1_star_ms) * (np.asarray(b) / np.asarray(a) - 1.0)
+
+
+def ir2_signal(ti_ms: np.ndarray, a: np.ndarray, t1_ms: np.ndarray) -> np.ndarray:
+    """Two-parameter inversion recovery ``S = A (1 - 2 exp(-TI / T1))``, signed."""
+    return np.asarray(a, float)[..., None] * (1.0 - 2.0 * _e(ti_ms, t1_ms))
+
+
+def ir2_jacobian(ti_ms: np.ndarray, a: np.ndarray, t1_ms: np.ndarray) -> np.ndarray:
+    """``(..., N, 2)`` derivatives of :func:`ir2_signal` by (A, T1)."""
+    e = _e(ti_ms, t1_ms)
+    t1 = np.asarray(t1_ms, float)[..., None]
+    return np.stack([1.0 - 2.0 * e, -2.0 * np.asarray(a, float)[..., None] * e * np.asarray(ti_ms) / t1**2], -1)
+
+
+def exp_decay(t_ms: np.ndarray, s0: np.ndarray, tau_ms: np.ndarray) -> np.ndarray:
+    """Mono-exponential decay ``S = S0 exp(-t / T)`` (T2 with echo/prep times, T1rho with spin-lock times)."""
+    return np.asarray(s0, float)[..., None] * _e(t_ms, tau_ms)
+
+
+def exp_decay_jacobian(t_ms: np.ndarray, s0: np.ndarray, tau_ms: np.ndarray) -> np.ndarray:
+    """``(..., N, 2)`` derivatives of :func:`exp_decay` by (S0, T)."""
+    e = _e(t_ms, tau_ms)
+    tau = np.asarray(tau_ms, float)[..., None]
+    return np.stack([e, np.asarray(s0, float)[..., None] * e * np.asarray(t_ms) / tau**2], -1)
+
+
+def exp_decay_offset(t_ms: np.ndarray, s0: np.ndarray, tau_ms: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Decay with a constant offset ``S = S0 exp(-t / T) + C`` (noise floor, imperfect preparation)."""
+    return exp_decay(t_ms, s0, tau_ms) + np.asarray(c, float)[..., None]
+
+
+def exp_decay_offset_jacobian(t_ms: np.ndarray, s0: np.ndarray, tau_ms: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``(..., N, 3)`` derivatives of :func:`exp_decay_offset` by (S0, T, C)."""
+    j = exp_decay_jacobian(t_ms, s0, tau_ms)
+    return np.concatenate([j, np.ones(j.shape[:-1] + (1,))], -1)

@@ -1,0 +1,100 @@
+"""The CLI's bad-input errors: one line on stderr, exit status 2, nothing written."""
+
+import subprocess
+import sys
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from cmrseg.cli import main
+from tests.conftest import EXAMPLES
+from tests.dicom_writer import write_series
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    return code, err
+
+
+def _assert_one_line_error(code, err, pattern):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
+    assert pattern in lines[0], lines[0]
+
+
+def _nifti(path, array):
+    nib.save(nib.Nifti1Image(array, np.eye(4)), str(path))
+    return path
+
+
+def test_missing_input(tmp_path, capsys):
+    _assert_one_line_error(*_run(capsys, "predict", tmp_path / "nope.nii.gz", "-o", tmp_path / "o.nii.gz"),
+                           "no such file")
+    assert not (tmp_path / "o.nii.gz").exists()
+
+
+def test_not_an_image(tmp_path, capsys):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    _assert_one_line_error(*_run(capsys, "predict", bad, "-o", tmp_path / "o.nii.gz"), "not a NIfTI")
+    corrupt = tmp_path / "corrupt.nii.gz"
+    corrupt.write_bytes(b"garbage")
+    _assert_one_line_error(*_run(capsys, "predict", corrupt, "-o", tmp_path / "o.nii.gz"), "cannot read")
+
+
+def test_dicom_folder_with_several_series(tmp_path, capsys, rng):
+    write_series(tmp_path / "d" / "a", rng.integers(0, 9, (8, 8, 2)), series_uid="1.2.3.1")
+    write_series(tmp_path / "d" / "b", rng.integers(0, 9, (8, 8, 2)), series_uid="1.2.3.2")
+    _assert_one_line_error(*_run(capsys, "predict", tmp_path / "d", "-o", tmp_path / "o.nii.gz"), "--series")
+
+
+@pytest.mark.parametrize("array, msg", [(np.full((20, 20, 2), 5.0, np.float32), "constant"),
+                                        (np.where(np.eye(20)[..., None] > 0, np.nan, 1.0).astype(np.float32), "NaN"),
+                                        (np.ones((4, 100, 2), np.float32), "too small")])
+def test_bad_image_content(tmp_path, capsys, array, msg):
+    path = _nifti(tmp_path / "x.nii.gz", array)
+    _assert_one_line_error(*_run(capsys, "predict", path, "-o", tmp_path / "o.nii.gz"), msg)
+    assert not (tmp_path / "o.nii.gz").exists()
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_existing_output_needs_overwrite(tmp_path, capsys):
+    out = tmp_path / "o.nii.gz"
+    out.write_text("keep me")
+    _assert_one_line_error(*_run(capsys, "predict", EXAMPLES / "mnms2_001_SA_ED.nii.gz", "-o", out), "--overwrite")
+    assert out.read_text() == "keep me"
+
+
+def test_evaluate_unknown_labels_and_shape(tmp_path, capsys):
+    ref = _nifti(tmp_path / "ref.nii.gz", np.zeros((8, 8, 2), np.uint8))
+    pred = _nifti(tmp_path / "pred.nii.gz", np.full((8, 8, 2), 7, np.uint8))
+    _assert_one_line_error(*_run(capsys, "evaluate", pred, ref, "-o", tmp_path / "ev"), "label values [7]")
+    other = _nifti(tmp_path / "other.nii.gz", np.zeros((8, 9, 2), np.uint8))
+    _assert_one_line_error(*_run(capsys, "evaluate", other, ref, "-o", tmp_path / "ev"), "shape")
+    assert not (tmp_path / "ev" / "metrics.csv").exists()
+
+
+def test_evaluate_writes_metrics(tmp_path, capsys):
+    ref = EXAMPLES / "mnms2_001_SA_ED_gt.nii.gz"
+    assert main(["evaluate", str(ref), str(ref), "-o", str(tmp_path)]) == 0
+    lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert lines[0].startswith("case,label,dice")
+    assert all(",1.0," in line for line in lines[1:])
+
+
+def test_augment_preview_writes_png(tmp_path):
+    out = tmp_path / "grid.png"
+    assert main(["augment-preview", str(EXAMPLES / "mnms2_001_SA_ED.nii.gz"), "--label",
+                 str(EXAMPLES / "mnms2_001_SA_ED_gt.nii.gz"), "-o", str(out), "-n", "4"]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_console_script_help_lists_commands_without_importing_torch():
+    res = subprocess.run([sys.executable, "-m", "cmrseg.cli", "--help"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "predict" in res.stdout and "evaluate" in res.stdout
+    probe = "import sys, cmrseg.cli; cmrseg.cli.build_parser(); print('torch' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert res.stdout.strip() == "False"

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from cmrseg.image import Image
+from cmrseg.io.nifti import read_image, read_labels, write_image
+from cmrseg.metrics import dice
+from cmrseg.predict import Predictor, largest_components
+from tests.conftest import EXAMPLES, data_path
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return Predictor("default", device="cpu")
+
+
+def test_largest_components_keeps_biggest_blob_per_class():
+    lab = np.zeros((10, 10), np.uint8)
+    lab[1:5, 1:5] = 3
+    lab[8, 8] = 3
+    lab[6:8, 1:3] = 2
+    out = largest_components(lab)
+    assert out[8, 8] == 0 and out[2, 2] == 3 and (out == 2).sum() == 4
+
+
+@pytest.mark.parametrize("shape", [(70, 90), (70, 90, 3), (70, 90, 2, 3)])
+def test_output_is_on_the_input_grid(predictor, rng, shape):
+    arr = rng.normal(100, 20, size=shape).astype(np.float32)
+    out = predictor.predict_array(arr)
+    assert out.shape == shape and out.dtype == np.uint8
+    assert set(np.unique(out)) <= {0, 1, 2, 3}
+
+
+def test_predict_image_keeps_affine(predictor):
+    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz")
+    labels = predictor.predict_image(image)
+    np.testing.assert_array_equal(labels.affine, image.affine)
+    assert labels.spacing == image.spacing and labels.shape == image.shape
+
+
+def test_shipped_model_segments_the_example(predictor):
+    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz")
+    ref = read_labels(EXAMPLES / "mnms2_001_SA_ED_gt.nii.gz").array
+    pred = predictor.predict_image(image).array
+    assert dice(pred == 3, ref == 3) > 0.8
+
+
+def test_tta_is_close_to_plain(predictor):
+    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz").array[:, :, 5:8]
+    tta = Predictor("default", device="cpu", tta=True).predict_array(image)
+    plain = predictor.predict_array(image)
+    assert dice(tta == 3, plain == 3) > 0.9
+
+
+def _validation_patients(bundle, n=2):
+    from cmrseg.train.split import kfold_subjects
+
+    cfg = bundle.train_config
+    subjects = [f"patient{i:03d}" for i in range(1, 101)]
+    acdc = data_path("acdc")
+    present = sorted({p.name.split("_")[0] for p in acdc.glob("*.h5")})
+    held = kfold_subjects([s for s in subjects if s in present], cfg["folds"], cfg["seed"])[cfg["fold"]]
+    return acdc, sorted(held)[:n]
+
+
+def test_shipped_model_on_two_acdc_validation_patients(predictor):
+    import h5py
+
+    acdc, patients = _validation_patients(predictor.bundle)
+    scores = []
+    for patient in patients:
+        for path in sorted(acdc.glob(f"{patient}_frame*.h5")):
+            with h5py.File(path) as h5:
+                image = np.asarray(h5["image"]).transpose(1, 2, 0)
+                ref = np.asarray(h5["label"]).transpose(1, 2, 0)
+            scores.append(dice(predictor.predict_array(image) == 3, ref == 3))
+    assert np.mean(scores) > 0.85
+
+
+def test_predictor_round_trip_through_nifti(tmp_path, predictor):
+    from cmrseg.predict import predict_file
+
+    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz")
+    small = Image(image.array[:, :, 4:7], image.spacing, image.affine)
+    write_image(small, tmp_path / "in" / "a.nii.gz")
+    write_image(small, tmp_path / "in" / "b.nii.gz")
+    written = predict_file(tmp_path / "in", tmp_path / "out", device="cpu")
+    assert [p.name for p in written] == ["a.nii.gz", "b.nii.gz"]
+    out = read_labels(tmp_path / "out" / "a.nii.gz")
+    np.testing.assert_allclose(out.affine, small.affine, atol=1e-5)
