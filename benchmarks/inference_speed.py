@@ -46,8 +46,20 @@ def end_to_end(model: str, repeats: int) -> float:
     ex = read_image(REPO / "examples" / "mnms2_001_SA_ED.nii.gz")
     tmp = Path(tempfile.mkdtemp())
     write_image(Image(ex.array[:, :, :10], ex.spacing, ex.affine), tmp / "stack10.nii.gz")
-    cli = [sys.executable, "-m", "cmrseg.cli", "predict", str(tmp / "stack10.nii.gz"), "-o", str(tmp / "out.nii.gz"),
-           "--overwrite", "--model", model, "--device", "cpu"]
+    cli = [
+        sys.executable,
+        "-m",
+        "cmrseg.cli",
+        "predict",
+        str(tmp / "stack10.nii.gz"),
+        "-o",
+        str(tmp / "out.nii.gz"),
+        "--overwrite",
+        "--model",
+        model,
+        "--device",
+        "cpu",
+    ]
     times = []
     for _ in range(repeats):
         t = time.perf_counter()

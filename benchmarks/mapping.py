@@ -47,7 +47,9 @@ def ideal_curves(t1: np.ndarray, tis: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return molli_signal(tis, a, b, t1 / (b / a - 1.0)), a, b
 
 
-def look_locker_sim(t1: np.ndarray, name: str, flip_deg: float = 10.0, n_pulses: int = 40, tr: float = 2.8) -> np.ndarray:
+def look_locker_sim(
+    t1: np.ndarray, name: str, flip_deg: float = 10.0, n_pulses: int = 40, tr: float = 2.8
+) -> np.ndarray:
     """Signals (len(t1), N) in the order of :func:`scheme_tis`.
 
     Perfect inversions; each image is a train of ``n_pulses`` readout pulses centred on its TI
@@ -93,8 +95,10 @@ def simulate(quick: bool) -> None:
             err = rn.t1 / t1 - 1
             sim = fit_t1_molli(np.abs(look_locker_sim(np.full(1, t1), name)), tis)
             q1, q3 = np.nanpercentile(err, [25, 75])
-            print(f"{name:10s} {t1:6.0f} {100 * (r0.t1[0] / t1 - 1):+10.4f}% {100 * np.nanmedian(err):+11.3f}% "
-                  f"{100 * (q3 - q1):10.2f}% {100 * (sim.t1[0] / t1 - 1):+7.1f}%")
+            print(
+                f"{name:10s} {t1:6.0f} {100 * (r0.t1[0] / t1 - 1):+10.4f}% {100 * np.nanmedian(err):+11.3f}% "
+                f"{100 * (q3 - q1):10.2f}% {100 * (sim.t1[0] / t1 - 1):+7.1f}%"
+            )
 
 
 def careful_fit(curve: np.ndarray, tis: np.ndarray) -> tuple[float, float]:
@@ -120,8 +124,10 @@ def careful_fit(curve: np.ndarray, tis: np.ndarray) -> tuple[float, float]:
 
 def real(quick: bool) -> None:
     print("\n(b) T1NET: myocardial T1 inside myoMask, per slice (ms)")
-    print(f"{'slice':12s} {'n px':>5s} {'ours':>7s} {'curve_fit':>9s} {'reference':>9s} {'|ours-cf| med':>13s} "
-          f"{'ours-ref':>9s} {'(%)':>7s} {'TI shift to match ref':>21s}")
+    print(
+        f"{'slice':12s} {'n px':>5s} {'ours':>7s} {'curve_fit':>9s} {'reference':>9s} {'|ours-cf| med':>13s} "
+        f"{'ours-ref':>9s} {'(%)':>7s} {'TI shift to match ref':>21s}"
+    )
     cf_time = our_time = 0.0
     cf_pixels = our_pixels = 0
     agree = []
@@ -145,19 +151,25 @@ def real(quick: bool) -> None:
             agree.append(np.abs(o - cf)[both])
             shift = _match_reference(series[mask], tis, ref[mask], "shift")
             scale = _match_reference(series[mask], tis, ref[mask], "scale")
-            print(f"{contrast}_slice{k:<6d} {len(pix):5d} {np.nanmedian(o):7.0f} {np.nanmedian(cf):9.0f} "
-                  f"{np.median(r):9.0f} {np.median(np.abs(o - cf)[both]):13.3f} {np.nanmedian(o - r):+9.0f} "
-                  f"{100 * np.nanmedian(o / r - 1):+6.1f}% {shift:+17.0f} ms {scale:21.4f}")
+            print(
+                f"{contrast}_slice{k:<6d} {len(pix):5d} {np.nanmedian(o):7.0f} {np.nanmedian(cf):9.0f} "
+                f"{np.median(r):9.0f} {np.median(np.abs(o - cf)[both]):13.3f} {np.nanmedian(o - r):+9.0f} "
+                f"{100 * np.nanmedian(o / r - 1):+6.1f}% {shift:+17.0f} ms {scale:21.4f}"
+            )
     allagree = np.concatenate(agree)
-    print(f"\n(c) speed: ours {our_time / our_pixels * 1e6:.2f} us/pixel ({our_time / 6 * 1000:.0f} ms per 128x128 slice); "
-          f"curve_fit {cf_time / cf_pixels * 1e6:.0f} us/pixel; ratio {cf_time / cf_pixels / (our_time / our_pixels):.0f}x")
-    print(f"    agreement with curve_fit where both converge: median |dT1| {np.median(allagree):.4f} ms, "
-          f"95th percentile {np.percentile(allagree, 95):.3f} ms over {len(allagree)} pixels")
+    ours_us, cf_us = our_time / our_pixels * 1e6, cf_time / cf_pixels * 1e6
+    print(f"\n(c) speed: ours {ours_us:.2f} us/pixel ({our_time / 6 * 1000:.0f} ms per 128x128 slice); ")
+    print(f"    curve_fit {cf_us:.0f} us/pixel; ratio {cf_us / ours_us:.0f}x")
+    print(
+        f"    agreement with curve_fit where both converge: median |dT1| {np.median(allagree):.4f} ms, "
+        f"95th percentile {np.percentile(allagree, 95):.3f} ms over {len(allagree)} pixels"
+    )
 
 
 def _match_reference(curves: np.ndarray, tis: np.ndarray, ref: np.ndarray, how: str) -> float:
     """The TI offset (ms, ``how='shift'``) or factor (``'scale'``) that makes our median myocardial
     T1 equal the reference's, by bisection."""
+
     def gap(x: float) -> float:
         t = tis + x if how == "shift" else tis * x
         return float(np.nanmedian(fit_t1_molli(curves, t).t1 - ref))

@@ -51,8 +51,8 @@ def acdc_validation(predictor: Predictor) -> dict[str, list[float]]:
 
 
 def external(predictor: Predictor) -> dict[str, dict[str, list[float]]]:
-    from cmrseg.io.datasets.myops import map_myops_labels
     from cmrseg.io.datasets.mnms2 import map_mnms2_labels
+    from cmrseg.io.datasets.myops import map_myops_labels
     from cmrseg.io.datasets.sunnybrook import contour_to_mask, read_contour
     from cmrseg.io.dicom import read_dicom_folder
 
@@ -112,7 +112,9 @@ def main() -> None:
         print(f"{name:46s} " + " ".join(f"{c:>22s}" for c in cells))
     print(f"({time.perf_counter() - t0:.0f} s)")
     if args.json:
-        args.json.write_text(json.dumps({k: {c: list(map(float, v)) for c, v in s.items()} for k, s in results.items()}))
+        args.json.write_text(
+            json.dumps({k: {c: list(map(float, v)) for c, v in s.items()} for k, s in results.items()})
+        )
 
 
 if __name__ == "__main__":

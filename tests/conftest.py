@@ -25,7 +25,9 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 
 
-def heart_phantom(shape: tuple[int, int] = (96, 80), centre: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def heart_phantom(
+    shape: tuple[int, int] = (96, 80), centre: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """A synthetic short-axis slice: LV disc, myocardial ring, RV crescent.
 
     Returns ``(image, labels)``: float32 intensities (blood bright, myocardium dark) and uint8

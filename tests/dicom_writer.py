@@ -9,9 +9,19 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
 
-def write_series(folder: Path, volume: np.ndarray, spacing_rc=(1.25, 1.5), slice_mm=8.0,
-                 orientation=(1, 0, 0, 0, 1, 0), origin=(-100.0, -80.0, 20.0), series_uid=None,
-                 slope=2.0, intercept=-10.0, trigger_ms=None, order=None) -> str:
+def write_series(
+    folder: Path,
+    volume: np.ndarray,
+    spacing_rc=(1.25, 1.5),
+    slice_mm=8.0,
+    orientation=(1, 0, 0, 0, 1, 0),
+    origin=(-100.0, -80.0, 20.0),
+    series_uid=None,
+    slope=2.0,
+    intercept=-10.0,
+    trigger_ms=None,
+    order=None,
+) -> str:
     """Write ``volume`` (rows, cols, slices[, frames]) stored values; returns the SeriesInstanceUID.
 
     Files are written in ``order`` (a permutation) so readers must sort them.
@@ -41,7 +51,7 @@ def write_series(folder: Path, volume: np.ndarray, spacing_rc=(1.25, 1.5), slice
         ds.SliceThickness = slice_mm
         ds.ImageOrientationPatient = list(orientation)
         ds.ImagePositionPatient = list(np.asarray(origin) + z * slice_mm * normal)
-        ds.TriggerTime = (trigger_ms[t] if trigger_ms is not None else 40.0 * t)
+        ds.TriggerTime = trigger_ms[t] if trigger_ms is not None else 40.0 * t
         ds.InstanceNumber = k + 1
         ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
         ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"

@@ -45,5 +45,15 @@ def test_unknown_preset_lists_valid():
 
 def test_heavy_contains_the_t1rho_paper_list():
     names = {type(t).__name__ for t in build_transforms("heavy").transforms}
-    assert {"RandomBrightnessContrast", "Illumination", "GaussianBlur", "GaussNoise", "CoarseDropout",
-            "Rotate", "GridDistortion", "Perspective", "HorizontalFlip", "RandomRotate90"} <= names
+    assert {
+        "RandomBrightnessContrast",
+        "Illumination",
+        "GaussianBlur",
+        "GaussNoise",
+        "CoarseDropout",
+        "Rotate",
+        "GridDistortion",
+        "Perspective",
+        "HorizontalFlip",
+        "RandomRotate90",
+    } <= names

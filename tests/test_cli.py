@@ -31,8 +31,9 @@ def _nifti(path, array):
 
 
 def test_missing_input(tmp_path, capsys):
-    _assert_one_line_error(*_run(capsys, "predict", tmp_path / "nope.nii.gz", "-o", tmp_path / "o.nii.gz"),
-                           "no such file")
+    _assert_one_line_error(
+        *_run(capsys, "predict", tmp_path / "nope.nii.gz", "-o", tmp_path / "o.nii.gz"), "no such file"
+    )
     assert not (tmp_path / "o.nii.gz").exists()
 
 
@@ -51,9 +52,14 @@ def test_dicom_folder_with_several_series(tmp_path, capsys, rng):
     _assert_one_line_error(*_run(capsys, "predict", tmp_path / "d", "-o", tmp_path / "o.nii.gz"), "--series")
 
 
-@pytest.mark.parametrize("array, msg", [(np.full((20, 20, 2), 5.0, np.float32), "constant"),
-                                        (np.where(np.eye(20)[..., None] > 0, np.nan, 1.0).astype(np.float32), "NaN"),
-                                        (np.ones((4, 100, 2), np.float32), "too small")])
+@pytest.mark.parametrize(
+    "array, msg",
+    [
+        (np.full((20, 20, 2), 5.0, np.float32), "constant"),
+        (np.where(np.eye(20)[..., None] > 0, np.nan, 1.0).astype(np.float32), "NaN"),
+        (np.ones((4, 100, 2), np.float32), "too small"),
+    ],
+)
 def test_bad_image_content(tmp_path, capsys, array, msg):
     path = _nifti(tmp_path / "x.nii.gz", array)
     _assert_one_line_error(*_run(capsys, "predict", path, "-o", tmp_path / "o.nii.gz"), msg)
@@ -87,8 +93,21 @@ def test_evaluate_writes_metrics(tmp_path, capsys):
 
 def test_augment_preview_writes_png(tmp_path):
     out = tmp_path / "grid.png"
-    assert main(["augment-preview", str(EXAMPLES / "mnms2_001_SA_ED.nii.gz"), "--label",
-                 str(EXAMPLES / "mnms2_001_SA_ED_gt.nii.gz"), "-o", str(out), "-n", "4"]) == 0
+    assert (
+        main(
+            [
+                "augment-preview",
+                str(EXAMPLES / "mnms2_001_SA_ED.nii.gz"),
+                "--label",
+                str(EXAMPLES / "mnms2_001_SA_ED_gt.nii.gz"),
+                "-o",
+                str(out),
+                "-n",
+                "4",
+            ]
+        )
+        == 0
+    )
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 

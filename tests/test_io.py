@@ -40,8 +40,15 @@ def test_label_round_trip_and_integer_dtype(tmp_path):
 def test_dicom_series_sorted_scaled_and_placed(tmp_path, rng):
     rows, cols, nz, nt = 6, 5, 4, 3
     stored = rng.integers(0, 500, size=(rows, cols, nz, nt))
-    write_series(tmp_path / "s", stored, spacing_rc=(1.25, 1.5), slice_mm=8.0, slope=2.0, intercept=-10.0,
-                 trigger_ms=[0.0, 300.0, 150.0])
+    write_series(
+        tmp_path / "s",
+        stored,
+        spacing_rc=(1.25, 1.5),
+        slice_mm=8.0,
+        slope=2.0,
+        intercept=-10.0,
+        trigger_ms=[0.0, 300.0, 150.0],
+    )
     img = read_dicom_folder(tmp_path / "s")
     assert img.shape == (cols, rows, nz, nt)  # X along the row direction
     assert img.spacing == pytest.approx((1.5, 1.25, 8.0))

@@ -33,12 +33,15 @@ def test_model_limits():
     assert exp_decay_offset(np.array([1e7]), 100.0, 45.0, 7.0)[0] == pytest.approx(7.0)
 
 
-@pytest.mark.parametrize("model, jac, params", [
-    (molli_signal, molli_jacobian, (1.0, 1.9, 700.0)),
-    (ir2_signal, ir2_jacobian, (2.0, 900.0)),
-    (exp_decay, exp_decay_jacobian, (50.0, 45.0)),
-    (exp_decay_offset, exp_decay_offset_jacobian, (50.0, 45.0, 3.0)),
-])
+@pytest.mark.parametrize(
+    "model, jac, params",
+    [
+        (molli_signal, molli_jacobian, (1.0, 1.9, 700.0)),
+        (ir2_signal, ir2_jacobian, (2.0, 900.0)),
+        (exp_decay, exp_decay_jacobian, (50.0, 45.0)),
+        (exp_decay_offset, exp_decay_offset_jacobian, (50.0, 45.0, 3.0)),
+    ],
+)
 def test_analytic_jacobians_match_finite_differences(model, jac, params):
     t = np.array([0.0, 25.0, 100.0, 700.0, 2000.0])
     j = jac(t, *map(np.asarray, params))
@@ -99,9 +102,14 @@ def test_failures_are_marked_not_zero():
     assert res.failed[3] != FitFailure.OK and np.isnan(res.t1[3])  # flat curve: no recovery to fit
 
 
-@pytest.mark.parametrize("times, msg", [([100, 200, 300], "3 times given for 8 images"),
-                                        ([100, 100, 300, 400, 500, 600, 700, 800], "duplicate"),
-                                        ([-5, 100, 300, 400, 500, 600, 700, 800], ">= 0")])
+@pytest.mark.parametrize(
+    "times, msg",
+    [
+        ([100, 200, 300], "3 times given for 8 images"),
+        ([100, 100, 300, 400, 500, 600, 700, 800], "duplicate"),
+        ([-5, 100, 300, 400, 500, 600, 700, 800], ">= 0"),
+    ],
+)
 def test_bad_times(times, msg):
     with pytest.raises(ValueError, match=msg):
         fit_t1_molli(np.abs(_molli(1000.0)), np.array(times, float))
@@ -161,7 +169,9 @@ def test_cli_times_mismatch_writes_nothing(tmp_path, capsys):
     from cmrseg.image import Image
     from cmrseg.io.nifti import write_image
 
-    write_image(Image(np.abs(_molli(np.full((4, 4), 900.0))).astype(np.float32), (1.0, 1.0, 1.0)), tmp_path / "s.nii.gz")
+    write_image(
+        Image(np.abs(_molli(np.full((4, 4), 900.0))).astype(np.float32), (1.0, 1.0, 1.0)), tmp_path / "s.nii.gz"
+    )
     (tmp_path / "s.json").write_text(json.dumps({"InversionTime": [100, 200]}))
     assert main(["t1map", str(tmp_path / "s.nii.gz"), "-o", str(tmp_path / "T1.nii.gz")]) == 2
     assert "counts must match" in capsys.readouterr().err

@@ -20,8 +20,9 @@ def test_normalise_clips_percentiles_to_unit_range():
     assert out[0] == 0.0 and out[100] == 1.0
 
 
-@pytest.mark.parametrize("bad, msg", [(np.full((4, 4), 7.0), "constant"), (np.array([[1.0, np.nan]]), "NaN"),
-                                      (np.zeros((0, 3)), "empty")])
+@pytest.mark.parametrize(
+    "bad, msg", [(np.full((4, 4), 7.0), "constant"), (np.array([[1.0, np.nan]]), "NaN"), (np.zeros((0, 3)), "empty")]
+)
 def test_normalise_rejects_bad_images(bad, msg):
     with pytest.raises(ValueError, match=msg):
         normalise_intensity(bad)

@@ -38,11 +38,19 @@ def test_one_epoch_smoke_on_two_real_acdc_patients(tmp_path):
     for p in sorted(src.glob("patient00[12]_*.h5")):
         (small / p.name).symlink_to(p)
     convert_acdc(small, tmp_path / "acdc")
-    config = config_from_dict({
-        "data": [str(tmp_path / "acdc")], "output": str(tmp_path / "run"), "image_size": 64,
-        "epochs": 1, "batch_size": 4, "folds": 2, "fold": 0, "max_batches_per_epoch": 3,
-        "scheduler": "cosine_restarts",
-    })
+    config = config_from_dict(
+        {
+            "data": [str(tmp_path / "acdc")],
+            "output": str(tmp_path / "run"),
+            "image_size": 64,
+            "epochs": 1,
+            "batch_size": 4,
+            "folds": 2,
+            "fold": 0,
+            "max_batches_per_epoch": 3,
+            "scheduler": "cosine_restarts",
+        }
+    )
     result = train(config)
     rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
     assert any(r["train_loss"] for r in rows) and any(r["val_dice_LV"] for r in rows)

@@ -1,2 +1,3 @@
 """cmrseg: cardiac MRI segmentation, mapping and quantification."""
+
 __version__ = "0.1.0"

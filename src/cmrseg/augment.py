@@ -21,8 +21,14 @@ def _basic() -> list[A.BasicTransform]:
         A.HorizontalFlip(p=0.5),
         A.VerticalFlip(p=0.5),
         A.RandomRotate90(p=1.0),
-        A.Affine(scale=(0.8, 1.2), translate_percent=(-0.05, 0.05), p=0.7,
-                 border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=0),
+        A.Affine(
+            scale=(0.8, 1.2),
+            translate_percent=(-0.05, 0.05),
+            p=0.7,
+            border_mode=cv2.BORDER_CONSTANT,
+            fill=0,
+            fill_mask=0,
+        ),
     ]
 
 
@@ -35,8 +41,14 @@ def _heavy() -> list[A.BasicTransform]:
         A.Illumination(mode="gaussian", intensity_range=(0.05, 0.2), p=0.3),
         A.GaussianBlur(sigma_limit=(0.3, 1.2), p=0.3),
         A.GaussNoise(std_range=(0.01, 0.08), p=0.4),
-        A.CoarseDropout(num_holes_range=(1, 4), hole_height_range=(0.05, 0.15),
-                        hole_width_range=(0.05, 0.15), fill=0, fill_mask=None, p=0.3),
+        A.CoarseDropout(
+            num_holes_range=(1, 4),
+            hole_height_range=(0.05, 0.15),
+            hole_width_range=(0.05, 0.15),
+            fill=0,
+            fill_mask=None,
+            p=0.3,
+        ),
     ]
 
 
@@ -67,9 +79,7 @@ class Augmenter:
         self.invert_probability = invert_probability
         self._compose = build_transforms(preset)
 
-    def __call__(
-        self, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         self._compose.set_random_seed(int(rng.integers(0, 2**31 - 1)))
         out = self._compose(image=image.astype(np.float32), mask=mask.astype(np.uint8))
         img = np.clip(out["image"], 0.0, 1.0).astype(np.float32)

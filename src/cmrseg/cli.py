@@ -34,8 +34,16 @@ def _train(a: argparse.Namespace) -> None:
 def _predict(a: argparse.Namespace) -> None:
     from cmrseg.predict import predict_file
 
-    for path in predict_file(a.input, a.output, model=a.model, device=a.device, tta=a.tta,
-                             overwrite=a.overwrite, invert=a.invert == "on", series=a.series):
+    for path in predict_file(
+        a.input,
+        a.output,
+        model=a.model,
+        device=a.device,
+        tta=a.tta,
+        overwrite=a.overwrite,
+        invert=a.invert == "on",
+        series=a.series,
+    ):
         print(path)
 
 
@@ -100,8 +108,10 @@ def _map(quantity: str):  # noqa: ANN202
         for path in write_maps(maps, a.output, overwrite=a.overwrite):
             print(path)
         failed = maps.result.failed
-        print(f"fitted {failed.size} pixels: {(failed > 0).mean():.1%} failed; median R2 "
-              f"{float(np.nanmedian(maps.result.r2)):.3f}")
+        print(
+            f"fitted {failed.size} pixels: {(failed > 0).mean():.1%} failed; median R2 "
+            f"{float(np.nanmedian(maps.result.r2)):.3f}"
+        )
 
     return run
 
@@ -190,9 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-o", "--output", type=Path, required=True)
     ap.add_argument("--overwrite", action="store_true")
     ap.set_defaults(func=_augment_preview)
-    for quantity, flag, help_ in (("t1", "t1map", "MOLLI T1 map (ms) with R2, A, B, T1* and failure maps"),
-                                  ("t2", "t2map", "T2 map (ms) from T2-prepared / multi-echo images"),
-                                  ("t1rho", "t1rhomap", "T1rho map (ms) from spin-lock images")):
+    for quantity, flag, help_ in (
+        ("t1", "t1map", "MOLLI T1 map (ms) with R2, A, B, T1* and failure maps"),
+        ("t2", "t2map", "T2 map (ms) from T2-prepared / multi-echo images"),
+        ("t1rho", "t1rhomap", "T1rho map (ms) from spin-lock images"),
+    ):
         m = sub.add_parser(flag, help=help_)
         m.add_argument("series_path", metavar="SERIES", type=Path, help="NIfTI (+ JSON sidecar) or DICOM folder")
         m.add_argument("-o", "--output", type=Path, required=True)

@@ -29,8 +29,10 @@ class CaseMetrics:
 def _check_labels(arr: np.ndarray, name: str) -> None:
     bad = sorted(set(np.unique(arr).tolist()) - set(LABEL_NAMES))
     if bad:
-        raise ValueError(f"{name} holds label values {bad} that cmrseg does not know; "
-                         f"valid: {sorted(LABEL_NAMES)} (0 bg, 1 RV, 2 MYO, 3 LV); convert it first")
+        raise ValueError(
+            f"{name} holds label values {bad} that cmrseg does not know; "
+            f"valid: {sorted(LABEL_NAMES)} (0 bg, 1 RV, 2 MYO, 3 LV); convert it first"
+        )
 
 
 def evaluate_arrays(case: str, pred: np.ndarray, ref: np.ndarray, spacing: tuple[float, ...]) -> list[CaseMetrics]:
@@ -43,8 +45,16 @@ def evaluate_arrays(case: str, pred: np.ndarray, ref: np.ndarray, spacing: tuple
     rows = []
     for label in FOREGROUND:
         p, r = pred == label, ref == label
-        rows.append(CaseMetrics(case, LABEL_NAMES[label], dice(p, r), iou(p, r),
-                                hausdorff_mm(p, r, sp), mean_surface_distance_mm(p, r, sp)))
+        rows.append(
+            CaseMetrics(
+                case,
+                LABEL_NAMES[label],
+                dice(p, r),
+                iou(p, r),
+                hausdorff_mm(p, r, sp),
+                mean_surface_distance_mm(p, r, sp),
+            )
+        )
     return rows
 
 
@@ -57,7 +67,9 @@ def _pairs(pred: Path, ref: Path) -> list[tuple[str, Path, Path]]:
     if not pred.is_dir():
         return [(pred.name.split(".nii")[0], pred, ref)]
     refs = {p.name: p for p in ref.iterdir() if is_nifti(p)}
-    pairs = [(p.name.split(".nii")[0], p, refs[p.name]) for p in sorted(pred.iterdir()) if is_nifti(p) and p.name in refs]
+    pairs = [
+        (p.name.split(".nii")[0], p, refs[p.name]) for p in sorted(pred.iterdir()) if is_nifti(p) and p.name in refs
+    ]
     if not pairs:
         raise ValueError(f"no file names in common between {pred} and {ref}")
     return pairs
@@ -83,9 +95,11 @@ def summarise(rows: list[CaseMetrics]) -> dict[str, dict[str, float]]:
 
 def write_metrics(rows: list[CaseMetrics], path: Path | str) -> None:
     """Write rows as CSV (atomically)."""
+
     def _write(tmp: Path) -> None:
         with open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(asdict(rows[0])))
             writer.writeheader()
             writer.writerows(asdict(r) for r in rows)
+
     atomic_write(Path(path), _write)

@@ -26,9 +26,7 @@ def _check_geometry(array: np.ndarray, spacing: tuple[float, ...], affine: np.nd
     if array.ndim not in (2, 3, 4):
         raise ValueError(f"image array must be 2D, 3D or 4D, got shape {array.shape}")
     if len(spacing) != min(array.ndim, 3):
-        raise ValueError(
-            f"spacing must have {min(array.ndim, 3)} values for shape {array.shape}, got {spacing}"
-        )
+        raise ValueError(f"spacing must have {min(array.ndim, 3)} values for shape {array.shape}, got {spacing}")
     if any(not np.isfinite(s) or s <= 0 for s in spacing):
         raise ValueError(f"spacing must be positive finite mm values, got {spacing}")
     if affine.shape != (4, 4):

@@ -65,8 +65,15 @@ class Predictor:
         Invert intensities (black-blood -> bright-blood) before segmenting.
     """
 
-    def __init__(self, model: str | Path = "default", device: str = "auto", tta: bool = False,
-                 batch_size: int = 16, keep_largest: bool = True, invert: bool = False) -> None:
+    def __init__(
+        self,
+        model: str | Path = "default",
+        device: str = "auto",
+        tta: bool = False,
+        batch_size: int = 16,
+        keep_largest: bool = True,
+        invert: bool = False,
+    ) -> None:
         import torch
 
         from cmrseg.device import resolve_device
@@ -132,9 +139,16 @@ class Predictor:
         return LabelMap.like(image, self.predict_array(image.array))
 
 
-def predict_file(input_path: Path | str, output_path: Path | str, model: str | Path = "default",
-                 device: str = "auto", tta: bool = False, overwrite: bool = False,
-                 invert: bool = False, series: str | None = None) -> list[Path]:
+def predict_file(
+    input_path: Path | str,
+    output_path: Path | str,
+    model: str | Path = "default",
+    device: str = "auto",
+    tta: bool = False,
+    overwrite: bool = False,
+    invert: bool = False,
+    series: str | None = None,
+) -> list[Path]:
     """One call: segment a NIfTI file, a DICOM folder, or a folder of NIfTI files.
 
     Returns the written label-map paths. For a folder of NIfTI files ``output_path`` is a folder

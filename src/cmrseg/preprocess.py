@@ -20,9 +20,7 @@ __all__ = [
 ]
 
 
-def normalise_intensity(
-    image: np.ndarray, lower_percentile: float = 1.0, upper_percentile: float = 99.0
-) -> np.ndarray:
+def normalise_intensity(image: np.ndarray, lower_percentile: float = 1.0, upper_percentile: float = 99.0) -> np.ndarray:
     """Clip to the given percentiles and rescale to [0, 1].
 
     Parameters
@@ -110,9 +108,7 @@ def fit_square(image: np.ndarray, size: int) -> tuple[np.ndarray, SquareFit]:
     """Resize a ``(H, W)`` slice (longest side -> ``size``), zero-pad to ``(size, size)``."""
     fit = SquareFit.for_shape(image.shape, size)
     out = np.zeros((size, size), np.float32)
-    out[fit.top : fit.top + fit.h, fit.left : fit.left + fit.w] = _resize(
-        image.astype(np.float32), (fit.h, fit.w)
-    )
+    out[fit.top : fit.top + fit.h, fit.left : fit.left + fit.w] = _resize(image.astype(np.float32), (fit.h, fit.w))
     return out, fit
 
 

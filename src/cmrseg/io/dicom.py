@@ -59,14 +59,19 @@ def list_series(folder: Path | str) -> list[SeriesInfo]:
         for path, ds in _read_headers(folder):
             groups[str(ds.get("SeriesInstanceUID", "unknown"))].append((path, ds))
     return [
-        SeriesInfo(uid, items[0][1].get("SeriesNumber"), str(items[0][1].get("SeriesDescription", "")),
-                   tuple(p for p, _ in items))
+        SeriesInfo(
+            uid,
+            items[0][1].get("SeriesNumber"),
+            str(items[0][1].get("SeriesDescription", "")),
+            tuple(p for p, _ in items),
+        )
         for uid, items in sorted(groups.items())
     ]
 
 
-def dicom_affine(position: np.ndarray, orientation: np.ndarray, pixel_spacing: tuple[float, float],
-                 slice_step_mm: float) -> np.ndarray:
+def dicom_affine(
+    position: np.ndarray, orientation: np.ndarray, pixel_spacing: tuple[float, float], slice_step_mm: float
+) -> np.ndarray:
     """RAS affine for an array indexed ``(column, row, slice)``.
 
     ``position`` is the ImagePositionPatient of the first slice (LPS, mm), ``orientation`` the
@@ -120,10 +125,14 @@ def read_dicom_folder(folder: Path | str, series: str | None = None) -> Image:
     if series is not None:
         chosen = [s for s in all_series if series in (s.uid, str(s.number))]
         if not chosen:
-            raise ValueError(f"series {series!r} not in {folder}; found: " + "; ".join(s.describe() for s in all_series))
+            raise ValueError(
+                f"series {series!r} not in {folder}; found: " + "; ".join(s.describe() for s in all_series)
+            )
     elif len(all_series) > 1:
-        raise ValueError(f"{folder} holds {len(all_series)} series; choose one with --series: "
-                         + "; ".join(s.describe() for s in all_series))
+        raise ValueError(
+            f"{folder} holds {len(all_series)} series; choose one with --series: "
+            + "; ".join(s.describe() for s in all_series)
+        )
     else:
         chosen = all_series
     with warnings.catch_warnings():
@@ -148,7 +157,9 @@ def _read_series(info: SeriesInfo) -> Image:
         by_pos[round(float(np.dot(np.asarray(ds.ImagePositionPatient, float), normal)), 2)].append((arr, ds))
     positions = sorted(by_pos)
     for pos in positions:
-        by_pos[pos].sort(key=lambda f: (float(f[1].get("TriggerTime", 0) or 0), int(f[1].get("InstanceNumber", 0) or 0)))
+        by_pos[pos].sort(
+            key=lambda f: (float(f[1].get("TriggerTime", 0) or 0), int(f[1].get("InstanceNumber", 0) or 0))
+        )
     n_frames = min(len(v) for v in by_pos.values())
     stack = np.stack([np.stack([a for a, _ in by_pos[p][:n_frames]], -1) for p in positions], 2)  # X,Y,Z,T
     steps = np.diff(positions)

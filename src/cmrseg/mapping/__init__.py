@@ -4,5 +4,16 @@ from cmrseg.mapping.ecv import MapQuality, blood_t1, ecv_map, ecv_region, map_qu
 from cmrseg.mapping.fits import MappingResult, fit_t1_ir, fit_t1_molli, fit_t1rho, fit_t2
 from cmrseg.mapping.fitter import FitFailure
 
-__all__ = ["FitFailure", "MapQuality", "MappingResult", "blood_t1", "ecv_map", "ecv_region", "fit_t1_ir",
-           "fit_t1_molli", "fit_t1rho", "fit_t2", "map_quality"]
+__all__ = [
+    "FitFailure",
+    "MapQuality",
+    "MappingResult",
+    "blood_t1",
+    "ecv_map",
+    "ecv_region",
+    "fit_t1_ir",
+    "fit_t1_molli",
+    "fit_t1rho",
+    "fit_t2",
+    "map_quality",
+]

@@ -31,8 +31,9 @@ def blood_t1(series: np.ndarray, ti_ms: np.ndarray, blood_mask: np.ndarray) -> M
     return fit_t1_molli(curve, ti_ms)
 
 
-def ecv_map(t1_pre_ms: np.ndarray, t1_post_ms: np.ndarray, blood_pre_ms: float, blood_post_ms: float,
-            hct: float) -> np.ndarray:
+def ecv_map(
+    t1_pre_ms: np.ndarray, t1_post_ms: np.ndarray, blood_pre_ms: float, blood_post_ms: float, hct: float
+) -> np.ndarray:
     """Pixel-wise ECV in percent: ``100 (1 - Hct) (1/T1post - 1/T1pre) / (1/T1post_blood - 1/T1pre_blood)``.
 
     ``t1_pre_ms`` and ``t1_post_ms`` must be co-registered maps of one shape (ms).
@@ -69,5 +70,6 @@ def map_quality(result: MappingResult, mask: np.ndarray) -> MapQuality:
     if not m.any():
         raise ValueError("quality mask is empty")
     r2 = result.r2[m]
-    return MapQuality(float(np.nanmean(r2)), float(np.mean(~(r2 >= 0.95))), float(np.mean(result.failed[m] > 0)),
-                      int(m.sum()))
+    return MapQuality(
+        float(np.nanmean(r2)), float(np.mean(~(r2 >= 0.95))), float(np.mean(result.failed[m] > 0)), int(m.sum())
+    )

@@ -56,8 +56,10 @@ def validate_times(signal: np.ndarray, times_ms: np.ndarray, name: str, minimum:
     signal = np.asarray(signal, float)
     times = np.asarray(times_ms, float).ravel()
     if signal.ndim < 1 or signal.shape[-1] != len(times):
-        raise ValueError(f"{name}: {len(times)} times given for {signal.shape[-1] if signal.ndim else 0} images "
-                         f"(signal shape {signal.shape}); they must match")
+        raise ValueError(
+            f"{name}: {len(times)} times given for {signal.shape[-1] if signal.ndim else 0} images "
+            f"(signal shape {signal.shape}); they must match"
+        )
     if len(times) < minimum:
         raise ValueError(f"{name}: {len(times)} images; this model needs at least {minimum}")
     if not np.all(np.isfinite(times)) or np.any(times < 0):
@@ -130,8 +132,16 @@ def fit_t1rho(signal: np.ndarray, tsl_ms: np.ndarray, offset: bool = False) -> M
     return _fit_decay(signal, tsl_ms, "T1rho", offset)
 
 
-def _result(signal: np.ndarray, value: np.ndarray, a: np.ndarray, b: np.ndarray, r2: np.ndarray,
-            failed: np.ndarray, t1_star: np.ndarray | None, flips: np.ndarray | None) -> MappingResult:
+def _result(
+    signal: np.ndarray,
+    value: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    r2: np.ndarray,
+    failed: np.ndarray,
+    t1_star: np.ndarray | None,
+    flips: np.ndarray | None,
+) -> MappingResult:
     shape = np.asarray(signal).shape[:-1]
     value = np.where(failed == 0, value, np.nan)
 

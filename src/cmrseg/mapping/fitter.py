@@ -74,8 +74,10 @@ def _solve(cols: np.ndarray, n: int, se, see, sy, sey, amplitudes: bool = True):
     """
     a, b = cols[:, 0], cols[:, 1]
     rhs = [_lin(a[j], sy, b[j], sey) for j in range(len(cols))]
-    g = [[a[j] * a[k] * n + (a[j] * b[k] + b[j] * a[k]) * se + b[j] * b[k] * see for k in range(len(cols))]
-         for j in range(len(cols))]
+    g = [
+        [a[j] * a[k] * n + (a[j] * b[k] + b[j] * a[k]) * se + b[j] * b[k] * see for k in range(len(cols))]
+        for j in range(len(cols))
+    ]
     if len(cols) == 1:
         inv = 1.0 / np.maximum(g[0][0], 1e-30)
         return [rhs[0] * inv], rhs[0] * rhs[0] * inv
@@ -89,11 +91,19 @@ def _solve(cols: np.ndarray, n: int, se, see, sy, sey, amplitudes: bool = True):
     return [c0, c1], explained
 
 
-def _sse(cols: np.ndarray, t: np.ndarray, y: np.ndarray, sy: np.ndarray, yy: np.ndarray,
-         tau: np.ndarray, amplitudes: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+def _sse(
+    cols: np.ndarray,
+    t: np.ndarray,
+    y: np.ndarray,
+    sy: np.ndarray,
+    yy: np.ndarray,
+    tau: np.ndarray,
+    amplitudes: bool = False,
+) -> tuple[np.ndarray, list[np.ndarray]]:
     e = np.exp(-t / tau[:, None])
-    coef, explained = _solve(cols, len(t), np.einsum("pn->p", e), np.einsum("pn,pn->p", e, e), sy, np.einsum("pn,pn->p", e, y),
-                             amplitudes)
+    coef, explained = _solve(
+        cols, len(t), np.einsum("pn->p", e), np.einsum("pn,pn->p", e, e), sy, np.einsum("pn,pn->p", e, y), amplitudes
+    )
     return np.maximum(yy - explained, 0.0), coef
 
 
@@ -119,8 +129,15 @@ def _polarity_candidates(y: np.ndarray) -> np.ndarray:
     return np.where(np.arange(n)[None, None, :] < k[..., None], -1.0, 1.0)  # (2, P, N)
 
 
-def fit_separable(signal: np.ndarray, t_ms: np.ndarray, cols: np.ndarray, tau_range_ms: tuple[float, float],
-                  polarity: bool = False, grid_points: int = 32, iterations: int = 24) -> SeparableFit:
+def fit_separable(
+    signal: np.ndarray,
+    t_ms: np.ndarray,
+    cols: np.ndarray,
+    tau_range_ms: tuple[float, float],
+    polarity: bool = False,
+    grid_points: int = 32,
+    iterations: int = 24,
+) -> SeparableFit:
     """Fit ``S = sum_j c_j (alpha_j + beta_j exp(-t/tau))`` to every row of ``signal`` (P, N).
 
     Parameters

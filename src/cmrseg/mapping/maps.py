@@ -36,8 +36,9 @@ def fit_series(series: MappingSeries, quantity: str) -> SeriesMaps:
         vals = [getattr(r, name) for r in per_slice]
         return None if vals[0] is None else np.stack(vals, 2)
 
-    result = MappingResult(stack("value"), stack("a"), stack("b"), stack("r2"), stack("failed"), stack("t1_star"),
-                           stack("flips"))
+    result = MappingResult(
+        stack("value"), stack("a"), stack("b"), stack("r2"), stack("failed"), stack("t1_star"), stack("flips")
+    )
     return SeriesMaps(result, series)
 
 
@@ -45,8 +46,10 @@ def map_outputs(output: Path) -> dict[str, Path]:
     """Paths of the map and its companions: ``T1.nii.gz`` -> ``T1_r2.nii.gz``, ``T1_failed.nii.gz`` ..."""
     name = output.name
     stem = name[: -len(".nii.gz")] if name.endswith(".nii.gz") else name.removesuffix(".nii")
-    return {k: output if k == "value" else output.with_name(f"{stem}_{k}.nii.gz")
-            for k in ("value", "r2", "a", "b", "failed", "t1_star")}
+    return {
+        k: output if k == "value" else output.with_name(f"{stem}_{k}.nii.gz")
+        for k in ("value", "r2", "a", "b", "failed", "t1_star")
+    }
 
 
 def write_maps(maps: SeriesMaps, output: Path | str, overwrite: bool = False) -> list[Path]:

@@ -49,8 +49,10 @@ def _times_array(values: object, n_slices: int, n_images: int, where: str) -> np
     if arr.ndim == 1:
         arr = np.tile(arr, (n_slices, 1))
     if arr.shape != (n_slices, n_images):
-        raise ValueError(f"{where}: {arr.shape[-1] if arr.ndim else 0} times for {n_images} images "
-                         f"(and {n_slices} slices); counts must match")
+        raise ValueError(
+            f"{where}: {arr.shape[-1] if arr.ndim else 0} times for {n_images} images "
+            f"(and {n_slices} slices); counts must match"
+        )
     return arr
 
 

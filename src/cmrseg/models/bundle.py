@@ -38,10 +38,7 @@ def _model_config(doc: dict[str, Any]) -> ModelConfig:
 
 def save_bundle(bundle: ModelBundle, path: Path | str, half: bool = True) -> None:
     """Write ``bundle`` to ``path`` (atomically); ``half`` stores float weights as fp16."""
-    state = {
-        k: (v.half() if half and v.is_floating_point() else v).cpu()
-        for k, v in bundle.model.state_dict().items()
-    }
+    state = {k: (v.half() if half and v.is_floating_point() else v).cpu() for k, v in bundle.model.state_dict().items()}
     model_doc = asdict(bundle.config)
     model_doc["decoder_channels"] = list(bundle.config.decoder_channels)
     doc = {
@@ -72,8 +69,13 @@ def load_bundle(path: Path | str) -> ModelBundle:
         raise ValueError(f"cannot read {path} as a cmrseg model: {exc}") from None
     if isinstance(doc, dict) and doc.get("format") == FORMAT:
         config = _model_config(doc["model"])
-        return ModelBundle(_state_to_model(config, doc["state_dict"]), config, int(doc["image_size"]),
-                           doc.get("train_config", {}), doc.get("metrics", {}))
+        return ModelBundle(
+            _state_to_model(config, doc["state_dict"]),
+            config,
+            int(doc["image_size"]),
+            doc.get("train_config", {}),
+            doc.get("metrics", {}),
+        )
     if isinstance(doc, dict) and "cmrseg_config" in doc:
         return bundle_from_checkpoint(doc)
     raise ValueError(f"{path} is not a cmrseg model bundle or training checkpoint")

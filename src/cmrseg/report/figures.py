@@ -36,7 +36,7 @@ def augmentation_grid(image: np.ndarray, mask: np.ndarray, preset: str, n: int =
     rows = int(np.ceil((n + 1) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3 * rows), squeeze=False)
     panels = [(image, mask, "input")] + [(*aug(image, mask, rng), f"{preset} #{k + 1}") for k in range(n)]
-    for ax, (img, msk, title) in zip(axes.flat, panels):
+    for ax, (img, msk, title) in zip(axes.flat, panels, strict=False):
         ax.imshow(overlay_rgb(img, msk))
         ax.set_title(title, fontsize=9)
     for ax in axes.flat:

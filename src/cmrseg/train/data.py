@@ -105,7 +105,9 @@ class _TorchSlices(torch.utils.data.Dataset):
         return torch.from_numpy(image[None].copy()), torch.from_numpy(label[None].astype(np.int64))
 
 
-def make_loaders(config: TrainConfig, train_slices: SliceSet, val_slices: SliceSet | None) -> tuple[DataLoader, DataLoader | None]:
+def make_loaders(
+    config: TrainConfig, train_slices: SliceSet, val_slices: SliceSet | None
+) -> tuple[DataLoader, DataLoader | None]:
     aug = Augmenter(config.augment, config.invert_probability)
     train = DataLoader(
         _TorchSlices(train_slices, aug, config.seed),

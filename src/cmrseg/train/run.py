@@ -31,8 +31,10 @@ def _check_resumable(saved: dict, config: TrainConfig) -> None:
     current = config.to_dict()
     changed = sorted(k for k in current if k not in ("epochs", "output") and saved.get(k) != current[k])
     if changed:
-        raise ValueError(f"{config.output} holds a run with a different config ({', '.join(changed)}); "
-                         "use another output folder or --restart")
+        raise ValueError(
+            f"{config.output} holds a run with a different config ({', '.join(changed)}); "
+            "use another output folder or --restart"
+        )
     if saved["epochs"] != config.epochs and config.scheduler == "onecycle":
         raise ValueError("a one-cycle schedule cannot be extended on resume; use --restart or cosine_restarts")
 
@@ -54,15 +56,21 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     train_parts, val_parts = split_cases(config)
     train_parts = apply_subset(train_parts, config.subset, config.seed)
     train_slices = _concat([load_slices(ds, cases, config.image_size) for ds, cases in train_parts])
-    val_slices = _concat([load_slices(ds, cases, config.image_size) for ds, cases in val_parts if cases]) if val_parts else None
+    val_slices = (
+        _concat([load_slices(ds, cases, config.image_size) for ds, cases in val_parts if cases]) if val_parts else None
+    )
     log.info("training on %d slices, validating on %d", len(train_slices), len(val_slices) if val_slices else 0)
     train_loader, val_loader = make_loaders(config, train_slices, val_slices)
 
     has_val = val_loader is not None
     ckpt_dir = out / "checkpoints"
     checkpoint = ModelCheckpoint(
-        dirpath=ckpt_dir, filename="best", save_last=True, save_top_k=1,
-        monitor="val_dice_mean" if has_val else "train_loss", mode="max" if has_val else "min",
+        dirpath=ckpt_dir,
+        filename="best",
+        save_last=True,
+        save_top_k=1,
+        monitor="val_dice_mean" if has_val else "train_loss",
+        mode="max" if has_val else "min",
     )
     trainer = L.Trainer(
         max_epochs=config.epochs,
@@ -88,7 +96,9 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     bundle = bundle_from_checkpoint(ckpt)
     score = checkpoint.best_model_score
     metrics = {"val_dice_mean": float(score)} if has_val and score is not None else {}
-    save_bundle(ModelBundle(bundle.model, bundle.config, bundle.image_size, config.to_dict(), metrics), out / "model.pt")
+    save_bundle(
+        ModelBundle(bundle.model, bundle.config, bundle.image_size, config.to_dict(), metrics), out / "model.pt"
+    )
     result = TrainResult(model=str(out / "model.pt"), best_checkpoint=best, **metrics)
     (out / "result.json").write_text(json.dumps(result, indent=1))
     return result

@@ -24,6 +24,6 @@ def kfold_subjects(subjects: list[str], folds: int, seed: int) -> list[list[str]
     for start in range(0, len(unique), folds):
         block = unique[start : start + folds]
         order = rng.permutation(folds)[: len(block)]
-        for subject, fold in zip(block, order):
+        for subject, fold in zip(block, order, strict=True):
             out[fold].append(subject)
     return out

@@ -37,13 +37,22 @@ def convert_acdc(src: Path, dst: Path) -> Dataset:
         write_image(Image(image, spacing, default_affine(spacing)), dst / "images" / f"{case_id}.nii.gz")
         write_labels(LabelMap(label, spacing, default_affine(spacing)), dst / "labels" / f"{case_id}.nii.gz")
         cases.append(
-            Case(case_id, subject, f"images/{case_id}.nii.gz", f"labels/{case_id}.nii.gz",
-                 "ED" if frame == "01" else "ES", {"frame": int(frame)})
+            Case(
+                case_id,
+                subject,
+                f"images/{case_id}.nii.gz",
+                f"labels/{case_id}.nii.gz",
+                "ED" if frame == "01" else "ES",
+                {"frame": int(frame)},
+            )
         )
     ds = Dataset(
-        Path(dst), "acdc", tuple(cases),
+        Path(dst),
+        "acdc",
+        tuple(cases),
         source="ACDC challenge (Bernard et al., IEEE TMI 2018) via HiLab-git/WSL4MIS",
-        licence="CC BY-NC-SA 4.0", spacing_known=False,
+        licence="CC BY-NC-SA 4.0",
+        spacing_known=False,
     )
     save_dataset(ds)
     return ds

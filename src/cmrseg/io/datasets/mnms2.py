@@ -41,7 +41,12 @@ def convert_mnms2(src: Path, dst: Path) -> Dataset:
         cases.append(Case(case_id, subject, f"images/{case_id}.nii.gz", label, phase))
     if not cases:
         raise FileNotFoundError(f"no M&Ms-2 NNN_SA_ED/ES.nii.gz files under {src}")
-    ds = Dataset(Path(dst), "mnms2", tuple(cases), source="M&Ms-2 challenge via masadcv/ScribblesSampleData",
-                 licence="research use; cite the M&Ms-2 challenge")
+    ds = Dataset(
+        Path(dst),
+        "mnms2",
+        tuple(cases),
+        source="M&Ms-2 challenge via masadcv/ScribblesSampleData",
+        licence="research use; cite the M&Ms-2 challenge",
+    )
     save_dataset(ds)
     return ds

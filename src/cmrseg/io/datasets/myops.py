@@ -47,9 +47,22 @@ def convert_myops(src: Path, dst: Path) -> Dataset:
             if not path.exists():
                 continue
             write_image(read_image(path), dst / "images" / f"{subject}_{contrast}.nii.gz")
-            cases.append(Case(f"{subject}_{contrast}", subject, f"images/{subject}_{contrast}.nii.gz",
-                              f"labels/{subject}.nii.gz", None, {"contrast": contrast}))
-    ds = Dataset(Path(dst), "myops", tuple(cases), source="MyoPS 2020 (Zhuang et al.) via Tengjia-Kang/MyoPS",
-                 licence="research use; cite the MyoPS challenge")
+            cases.append(
+                Case(
+                    f"{subject}_{contrast}",
+                    subject,
+                    f"images/{subject}_{contrast}.nii.gz",
+                    f"labels/{subject}.nii.gz",
+                    None,
+                    {"contrast": contrast},
+                )
+            )
+    ds = Dataset(
+        Path(dst),
+        "myops",
+        tuple(cases),
+        source="MyoPS 2020 (Zhuang et al.) via Tengjia-Kang/MyoPS",
+        licence="research use; cite the MyoPS challenge",
+    )
     save_dataset(ds)
     return ds

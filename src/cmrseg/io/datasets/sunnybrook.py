@@ -67,13 +67,26 @@ def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str
         case_id = f"{patient}_t{t:02d}"
         write_image(Image(frame, spacing3, cine.affine, {}), dst / "images" / f"{case_id}.nii.gz")
         write_labels(LabelMap(labels, spacing3, cine.affine), dst / "labels" / f"{case_id}.nii.gz")
-        cases.append(Case(case_id, patient, f"images/{case_id}.nii.gz", f"labels/{case_id}.nii.gz", None,
-                          {"frame": t, "endo_slices": sorted(z for z, c in slices.items() if "i" in c),
-                           "epi_slices": sorted(z for z, c in slices.items() if "o" in c)}))
+        cases.append(
+            Case(
+                case_id,
+                patient,
+                f"images/{case_id}.nii.gz",
+                f"labels/{case_id}.nii.gz",
+                None,
+                {
+                    "frame": t,
+                    "endo_slices": sorted(z for z, c in slices.items() if "i" in c),
+                    "epi_slices": sorted(z for z, c in slices.items() if "o" in c),
+                },
+            )
+        )
     if len(cases) == 2:  # the larger LV cavity is end-diastole
         vols = [np.sum(_lv(dst, c)) for c in cases]
         ed = int(np.argmax(vols))
-        cases = [Case(c.id, c.subject, c.image, c.label, "ED" if k == ed else "ES", c.extra) for k, c in enumerate(cases)]
+        cases = [
+            Case(c.id, c.subject, c.image, c.label, "ED" if k == ed else "ES", c.extra) for k, c in enumerate(cases)
+        ]
     return cases
 
 
@@ -90,9 +103,19 @@ def convert_sunnybrook(src: Path, dst: Path) -> Dataset:
     cases: list[Case] = []
     with open(link) as fh:
         for row in csv.DictReader(fh):
-            cases += _convert_patient(Path(src) / "dicoms" / row["patient_id"],
-                                      Path(src) / "contourfiles" / row["original_id"], Path(dst), row["patient_id"])
-    ds = Dataset(Path(dst), "sunnybrook", tuple(cases), source="Sunnybrook Cardiac Data (Radau et al. 2009)",
-                 licence="Cardiac Atlas Project terms; cite Radau et al.", labelled_classes=(2, 3))
+            cases += _convert_patient(
+                Path(src) / "dicoms" / row["patient_id"],
+                Path(src) / "contourfiles" / row["original_id"],
+                Path(dst),
+                row["patient_id"],
+            )
+    ds = Dataset(
+        Path(dst),
+        "sunnybrook",
+        tuple(cases),
+        source="Sunnybrook Cardiac Data (Radau et al. 2009)",
+        licence="Cardiac Atlas Project terms; cite Radau et al.",
+        labelled_classes=(2, 3),
+    )
     save_dataset(ds)
     return ds

@@ -43,9 +43,24 @@ def convert_t1net(src: Path, dst: Path) -> Dataset:
             atomic_write(side, lambda p, doc=doc: p.write_text(json.dumps(doc)))
             write_image(Image(d["T1"][k].astype(np.float32), (1.0, 1.0)), dst / "reference" / f"{cid}_T1.nii.gz")
             write_labels(LabelMap(d["myoMask"][k].astype(np.uint8), (1.0, 1.0)), dst / "masks" / f"{cid}_myo.nii.gz")
-            cases.append(Case(cid, f"slice{k}", f"series/{cid}.nii.gz", f"masks/{cid}_myo.nii.gz", contrast,
-                              {"reference_t1": f"reference/{cid}_T1.nii.gz"}))
-    ds = Dataset(Path(dst), "t1net", tuple(cases), source="gadluru/T1NET-rapid-T1mapping (University of Utah)",
-                 licence="no licence file; testing only", spacing_known=False, labelled_classes=())
+            cases.append(
+                Case(
+                    cid,
+                    f"slice{k}",
+                    f"series/{cid}.nii.gz",
+                    f"masks/{cid}_myo.nii.gz",
+                    contrast,
+                    {"reference_t1": f"reference/{cid}_T1.nii.gz"},
+                )
+            )
+    ds = Dataset(
+        Path(dst),
+        "t1net",
+        tuple(cases),
+        source="gadluru/T1NET-rapid-T1mapping (University of Utah)",
+        licence="no licence file; testing only",
+        spacing_known=False,
+        labelled_classes=(),
+    )
     save_dataset(ds)
     return ds
