@@ -87,8 +87,9 @@ def test_evaluate_writes_metrics(tmp_path, capsys):
     ref = EXAMPLES / "mnms2_001_SA_ED_gt.nii.gz"
     assert main(["evaluate", str(ref), str(ref), "-o", str(tmp_path)]) == 0
     lines = (tmp_path / "metrics.csv").read_text().splitlines()
-    assert lines[0].startswith("case,label,dice")
-    assert all(",1.0," in line for line in lines[1:])
+    assert lines[0].startswith("case,slice,level,label,reference,compared,dice,iou,hd_mm,msd_mm")
+    assert all(line.split(",")[6] == "1.0" for line in lines[1:])
+    assert {line.split(",")[2] for line in lines[1:]} >= {"all", "basal", "mid", "apical"}
 
 
 def test_augment_preview_writes_png(tmp_path):

@@ -54,11 +54,14 @@ def _evaluate(a: argparse.Namespace) -> None:
     out = Path(a.output) / "metrics.csv"
     check_output(out, a.overwrite)
     rows = evaluate_paths(a.pred, a.ref)
-    write_metrics(rows, out)
-    print(f"{'label':6s} {'n':>3s} {'dice':>12s}")
-    for label, s in summarise(rows).items():
-        print(f"{label:6s} {s['n']:3d} {s['dice_mean']:.3f} ± {s['dice_sd']:.3f}")
-    print(f"wrote {out}")
+    write_metrics(rows, out, Path(a.output) / "summary.csv")
+    print(f"{'compared':8s} {'ref':5s} {'level':7s} {'label':5s} {'n':>4s} {'dice':>6s} {'hd_mm':>7s} {'msd_mm':>7s}")
+    for s in summarise(rows):
+        print(
+            f"{s['compared']:8s} {s['reference']:5s} {s['level']:7s} {s['label']:5s} {s['n']:4d} {s['dice']:6.3f} "
+            f"{s['hd_mm']:7.2f} {s['msd_mm']:7.2f}"
+        )
+    print(f"wrote {out} and {Path(a.output) / 'summary.csv'}")
 
 
 def _augment_preview(a: argparse.Namespace) -> None:
@@ -154,6 +157,68 @@ def _ecv(a: argparse.Namespace) -> None:
     print(a.output)
 
 
+def _labels_or_segment(path: Path, model: str, spacing: str | None, predictor_cache: dict):  # noqa: ANN202
+    """A label map from ``path``: used as is if its values are labels, else segmented first."""
+    import numpy as np
+
+    from cmrseg.io.loader import read_any
+
+    image = read_any(path)
+    values = np.unique(image.array)
+    if np.all(np.isin(values, [0, 1, 2, 3])):
+        labels = image.array.astype(np.uint8)
+    else:
+        if "p" not in predictor_cache:
+            from cmrseg.predict import Predictor
+
+            predictor_cache["p"] = Predictor(model)
+        labels = predictor_cache["p"].predict_array(image.array)
+    if spacing:
+        sp = tuple(float(v) for v in spacing.split(","))
+        if len(sp) != 3:
+            raise ValueError(f"--spacing needs three values dx,dy,dz in mm, got {spacing!r}")
+    elif not image.metadata.get("spacing_known", True):
+        raise ValueError(
+            f"{path} records no voxel spacing, so volumes in mL cannot be computed; "
+            "give it with --spacing dx,dy,dz (mm)"
+        )
+    else:
+        sp = tuple(image.spacing)
+    if len(sp) < 3:
+        raise ValueError(f"{path} is 2D; function needs a short-axis stack (X, Y, Z) or cine (X, Y, Z, T)")
+    return labels, sp
+
+
+def _function(a: argparse.Namespace) -> None:
+    import json
+
+    from cmrseg.function import cardiac_function, cine_function
+    from cmrseg.io.atomic import atomic_write, check_output
+
+    if a.output:
+        check_output(a.output, a.overwrite)
+    cache: dict = {}
+    if a.cine is not None:
+        if a.ed or a.es:
+            raise ValueError("give either a CINE or --ed and --es, not both")
+        labels, sp = _labels_or_segment(a.cine, a.model, a.spacing, cache)
+        if labels.ndim != 4:
+            raise ValueError(f"{a.cine} has shape {labels.shape}; a cine must be (X, Y, Z, T) (or use --ed/--es)")
+        result = cine_function(labels, sp)
+    else:
+        if not (a.ed and a.es):
+            raise ValueError("give a 4D CINE, or both --ed and --es stacks")
+        ed, sp = _labels_or_segment(a.ed, a.model, a.spacing, cache)
+        es, _ = _labels_or_segment(a.es, a.model, a.spacing, cache)
+        result = cardiac_function(ed, es, sp)
+    doc = result.to_dict()
+    for key, value in doc.items():
+        print(f"{key:16s} {value if isinstance(value, int) or value is None else round(value, 1)}")
+    if a.output:
+        atomic_write(a.output, lambda p: p.write_text(json.dumps(doc, indent=1)))
+        print(a.output)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cmrseg", description="Cardiac MRI segmentation, mapping and quantification.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -185,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="Dice (and surface distances) of predictions against references")
     e.add_argument("pred", type=Path)
-    e.add_argument("ref", type=Path)
+    e.add_argument("ref", type=Path, nargs="+", help="one or more references (readers)")
     e.add_argument("-o", "--output", type=Path, required=True, help="folder for metrics.csv")
     e.add_argument("--overwrite", action="store_true")
     e.set_defaults(func=_evaluate)
@@ -222,6 +287,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("-o", "--output", type=Path, required=True)
     ev.add_argument("--overwrite", action="store_true")
     ev.set_defaults(func=_ecv)
+    fn = sub.add_parser("function", help="LV/RV volumes, EF and LV mass from a short-axis cine or ED/ES stacks")
+    fn.add_argument("cine", nargs="?", type=Path, help="4D cine (labels or images); ED/ES detected")
+    fn.add_argument("--ed", type=Path, help="end-diastolic stack (labels or image)")
+    fn.add_argument("--es", type=Path, help="end-systolic stack (labels or image)")
+    fn.add_argument("--model", default="default", help="model used when images are given")
+    fn.add_argument("--spacing", help="dx,dy,dz in mm when the files carry none")
+    fn.add_argument("-o", "--output", type=Path, help="JSON file for the results")
+    fn.add_argument("--overwrite", action="store_true")
+    fn.set_defaults(func=_function)
     return p
 
 

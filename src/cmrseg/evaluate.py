@@ -1,4 +1,13 @@
-"""Compare predicted label maps with references: a metrics table per case and label."""
+"""Compare predicted label maps with one or more references, per volume and per slice.
+
+Rows of the metrics table: ``case, slice, level, label, reference, compared, dice, iou, hd_mm,
+msd_mm, hd_contour_mm, note``. ``slice`` is ``all`` for the whole volume, else the slice index;
+``level`` is basal / mid / apical (thirds of the reference LV's extent, basal at the end with
+the larger heart), ``outside`` beyond it, ``all`` for volume rows. ``compared`` is ``model`` for
+the prediction, or ``refN`` for reader-vs-reader agreement. Surface distances are in mm on the
+masks; ``hd_contour_mm`` is the Hausdorff distance between fitted contours (endocardium on LV
+rows, epicardium on MYO rows), as the mapping-segmentation paper measures it.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +16,33 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.distance import directed_hausdorff
 
+from cmrseg.contours import slice_contours
 from cmrseg.io.atomic import atomic_write
 from cmrseg.io.nifti import is_nifti, read_labels
-from cmrseg.labels import FOREGROUND, LABEL_NAMES
+from cmrseg.labels import FOREGROUND, LABEL_NAMES, Label
 from cmrseg.metrics import dice, hausdorff_mm, iou, mean_surface_distance_mm
 
-__all__ = ["CaseMetrics", "evaluate_arrays", "evaluate_paths", "summarise", "write_metrics"]
+__all__ = ["Row", "slice_levels", "evaluate_arrays", "evaluate_paths", "summarise", "write_metrics"]
+
+LEVELS = ("basal", "mid", "apical")
 
 
 @dataclass(frozen=True)
-class CaseMetrics:
+class Row:
     case: str
+    slice: str
+    level: str
     label: str
+    reference: str
+    compared: str
     dice: float
     iou: float
     hd_mm: float
     msd_mm: float
+    hd_contour_mm: float = float("nan")
+    note: str = ""
 
 
 def _check_labels(arr: np.ndarray, name: str) -> None:
@@ -35,71 +54,178 @@ def _check_labels(arr: np.ndarray, name: str) -> None:
         )
 
 
-def evaluate_arrays(case: str, pred: np.ndarray, ref: np.ndarray, spacing: tuple[float, ...]) -> list[CaseMetrics]:
-    """Per-label metrics of one case; ``pred``/``ref`` are label maps of one shape."""
+def slice_levels(reference: np.ndarray) -> list[str]:
+    """basal / mid / apical per slice of an ``(X, Y, Z)`` reference, from its LV extent."""
+    heart = ((reference == Label.LV) | (reference == Label.MYO)).sum((0, 1))
+    levels = ["outside"] * reference.shape[2]
+    idx = np.flatnonzero(heart)
+    if len(idx) == 0:
+        return levels
+    first, last = idx[0], idx[-1]
+    base_first = heart[first : first + 2].mean() >= heart[max(last - 1, first) : last + 1].mean()
+    n = last - first + 1
+    for z in range(first, last + 1):
+        from_base = z - first if base_first else last - z
+        levels[z] = LEVELS[min(int(3 * from_base / n), 2)]
+    return levels
+
+
+def _contour_hd(pred: np.ndarray | None, ref: np.ndarray | None, spacing: tuple[float, float]) -> float:
+    if pred is None or ref is None:
+        return float("nan")
+    p, r = pred * np.asarray(spacing), ref * np.asarray(spacing)
+    return float(max(directed_hausdorff(p, r)[0], directed_hausdorff(r, p)[0]))
+
+
+def _row(
+    case: str,
+    z: str,
+    level: str,
+    label: int,
+    ref_name: str,
+    compared: str,
+    p: np.ndarray,
+    r: np.ndarray,
+    spacing: tuple[float, ...],
+    hd_contour: float = float("nan"),
+) -> Row:
+    note = "empty prediction" if r.any() and not p.any() else "empty reference" if p.any() and not r.any() else ""
+    return Row(
+        case,
+        z,
+        level,
+        LABEL_NAMES[label],
+        ref_name,
+        compared,
+        dice(p, r),
+        iou(p, r),
+        hausdorff_mm(p, r, spacing),
+        mean_surface_distance_mm(p, r, spacing),
+        hd_contour,
+        note,
+    )
+
+
+def evaluate_arrays(
+    case: str,
+    pred: np.ndarray,
+    ref: np.ndarray,
+    spacing: tuple[float, ...],
+    reference: str = "ref1",
+    compared: str = "model",
+) -> list[Row]:
+    """Volume and per-slice rows for one prediction/reference pair of ``(X, Y[, Z])`` label maps."""
     if pred.shape != ref.shape:
         raise ValueError(f"case {case}: prediction shape {pred.shape} differs from reference {ref.shape}")
     _check_labels(pred, f"prediction {case}")
     _check_labels(ref, f"reference {case}")
-    sp = tuple(spacing[: pred.ndim]) + (1.0,) * max(0, pred.ndim - len(spacing))
-    rows = []
-    for label in FOREGROUND:
-        p, r = pred == label, ref == label
-        rows.append(
-            CaseMetrics(
-                case,
-                LABEL_NAMES[label],
-                dice(p, r),
-                iou(p, r),
-                hausdorff_mm(p, r, sp),
-                mean_surface_distance_mm(p, r, sp),
-            )
-        )
-    return rows
-
-
-def _pairs(pred: Path, ref: Path) -> list[tuple[str, Path, Path]]:
-    for p in (pred, ref):
-        if not p.exists():
-            raise FileNotFoundError(f"no such file or folder: {p}")
-    if pred.is_dir() != ref.is_dir():
-        raise ValueError("PRED and REF must both be NIfTI files or both folders of NIfTI files")
-    if not pred.is_dir():
-        return [(pred.name.split(".nii")[0], pred, ref)]
-    refs = {p.name: p for p in ref.iterdir() if is_nifti(p)}
-    pairs = [
-        (p.name.split(".nii")[0], p, refs[p.name]) for p in sorted(pred.iterdir()) if is_nifti(p) and p.name in refs
+    pred3 = pred[:, :, None] if pred.ndim == 2 else pred
+    ref3 = ref[:, :, None] if ref.ndim == 2 else ref
+    if pred3.ndim != 3:
+        raise ValueError(f"case {case}: evaluate takes 2D slices or 3D stacks, got shape {pred.shape}")
+    sp = tuple(spacing[:3]) + (1.0,) * max(0, 3 - len(spacing))
+    rows = [
+        _row(case, "all", "all", c, reference, compared, pred3 == c, ref3 == c, sp)
+        for c in FOREGROUND
+        if (pred3 == c).any() or (ref3 == c).any()
     ]
-    if not pairs:
-        raise ValueError(f"no file names in common between {pred} and {ref}")
-    return pairs
-
-
-def evaluate_paths(pred: Path | str, ref: Path | str) -> list[CaseMetrics]:
-    """Evaluate a prediction file (or folder) against a reference file (or folder, matched by name)."""
-    rows = []
-    for case, p, r in _pairs(Path(pred), Path(ref)):
-        lp, lr = read_labels(p), read_labels(r)
-        rows += evaluate_arrays(case, lp.array, lr.array, lr.spacing)
+    for z, level in enumerate(slice_levels(ref3)):
+        p, r = pred3[:, :, z], ref3[:, :, z]
+        cp, cr = slice_contours(p), slice_contours(r)
+        for c in FOREGROUND:
+            if not (p == c).any() and not (r == c).any():
+                continue
+            key = {Label.LV: "endo", Label.MYO: "epi"}.get(c)
+            hdc = _contour_hd(cp[key], cr[key], sp[:2]) if key else float("nan")
+            rows.append(_row(case, str(z), level, c, reference, compared, p == c, r == c, sp[:2], hdc))
     return rows
 
 
-def summarise(rows: list[CaseMetrics]) -> dict[str, dict[str, float]]:
-    """Mean and standard deviation of Dice per label: ``{label: {"dice_mean", "dice_sd", "n"}}``."""
-    out = {}
-    for label in dict.fromkeys(r.label for r in rows):
-        vals = np.array([r.dice for r in rows if r.label == label])
-        out[label] = {"dice_mean": float(vals.mean()), "dice_sd": float(vals.std()), "n": len(vals)}
+def _case_name(path: Path) -> str:
+    return path.name.split(".nii")[0]
+
+
+def _files(path: Path) -> dict[str, Path]:
+    if not path.exists():
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    if path.is_dir():
+        return {_case_name(p): p for p in sorted(path.iterdir()) if is_nifti(p)}
+    return {_case_name(path): path}
+
+
+def evaluate_paths(pred: Path | str, refs: list[Path | str] | Path | str) -> list[Row]:
+    """Evaluate a prediction (file or folder) against one or more references (matched by file name).
+
+    With several references, reader-vs-reader rows are added (``compared`` = ``refN``).
+    """
+    refs = [refs] if isinstance(refs, str | Path) else list(refs)
+    pred_files = _files(Path(pred))
+    ref_files = [_files(Path(r)) for r in refs]
+    if Path(pred).is_dir() != Path(refs[0]).is_dir():
+        raise ValueError("PRED and REF must both be NIfTI files or both folders of NIfTI files")
+    if len(pred_files) == 1 and all(len(r) == 1 for r in ref_files) and not Path(pred).is_dir():
+        ref_files = [{next(iter(pred_files)): next(iter(r.values()))} for r in ref_files]
+    cases = [c for c in pred_files if all(c in r for r in ref_files)]
+    if not cases:
+        raise ValueError(f"no file names in common between {pred} and {', '.join(map(str, refs))}")
+    rows: list[Row] = []
+    for case in cases:
+        lp = read_labels(pred_files[case])
+        lrs = [read_labels(r[case]) for r in ref_files]
+        for k, lr in enumerate(lrs):
+            if lr.shape != lp.shape or not np.allclose(lr.affine, lp.affine, atol=1e-3):
+                raise ValueError(
+                    f"case {case}: prediction and reference {k + 1} are on different grids "
+                    f"(shapes {lp.shape} vs {lr.shape}); resample one onto the other first"
+                )
+            rows += evaluate_arrays(case, lp.array, lr.array, lr.spacing, f"ref{k + 1}", "model")
+        for i in range(len(lrs)):
+            for j in range(i + 1, len(lrs)):
+                rows += evaluate_arrays(case, lrs[i].array, lrs[j].array, lrs[j].spacing, f"ref{j + 1}", f"ref{i + 1}")
+    return rows
+
+
+def summarise(rows: list[Row]) -> list[dict[str, object]]:
+    """Mean metrics per (compared, reference, level, label): volume rows as level ``all``."""
+    groups: dict[tuple[str, str, str, str], list[Row]] = {}
+    for r in rows:
+        groups.setdefault((r.compared, r.reference, r.level, r.label), []).append(r)
+    out = []
+    for (comp, ref, level, label), rs in groups.items():
+
+        def mean(name: str, rs: list[Row] = rs) -> float:
+            v = np.array([getattr(r, name) for r in rs], float)
+            return float(np.nanmean(v)) if np.any(np.isfinite(v)) else float("nan")
+
+        out.append(
+            {
+                "compared": comp,
+                "reference": ref,
+                "level": level,
+                "label": label,
+                "n": len(rs),
+                "dice": mean("dice"),
+                "iou": mean("iou"),
+                "hd_mm": mean("hd_mm"),
+                "msd_mm": mean("msd_mm"),
+                "hd_contour_mm": mean("hd_contour_mm"),
+            }
+        )
     return out
 
 
-def write_metrics(rows: list[CaseMetrics], path: Path | str) -> None:
-    """Write rows as CSV (atomically)."""
-
-    def _write(tmp: Path) -> None:
+def _write_csv(records: list[dict], path: Path) -> None:
+    def write(tmp: Path) -> None:
         with open(tmp, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(asdict(rows[0])))
-            writer.writeheader()
-            writer.writerows(asdict(r) for r in rows)
+            w = csv.DictWriter(fh, fieldnames=list(records[0]))
+            w.writeheader()
+            w.writerows(records)
 
-    atomic_write(Path(path), _write)
+    atomic_write(Path(path), write)
+
+
+def write_metrics(rows: list[Row], path: Path | str, summary_path: Path | str | None = None) -> None:
+    """Write rows (and optionally the summary) as CSV, atomically."""
+    _write_csv([asdict(r) for r in rows], Path(path))
+    if summary_path is not None:
+        _write_csv(summarise(rows), Path(summary_path))

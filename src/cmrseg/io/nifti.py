@@ -18,6 +18,12 @@ def is_nifti(path: Path) -> bool:
     return name.endswith(".nii") or name.endswith(".nii.gz")
 
 
+def _spacing_known(header: nib.Nifti1Header, zooms: tuple[float, ...]) -> bool:
+    """False for files with no orientation codes and unit voxels: the spacing was never recorded."""
+    codes = (int(header["qform_code"]), int(header["sform_code"])) if "qform_code" in header else (1, 1)
+    return not (codes == (0, 0) and all(z == 1.0 for z in zooms))
+
+
 def _load(path: Path) -> tuple[np.ndarray, tuple[float, ...], np.ndarray, nib.Nifti1Header]:
     path = Path(path)
     if not path.exists():
@@ -40,7 +46,7 @@ def _load(path: Path) -> tuple[np.ndarray, tuple[float, ...], np.ndarray, nib.Ni
 def read_image(path: Path | str) -> Image:
     """Read a 2D/3D/4D NIfTI as an :class:`Image` (float32, scanner scaling applied)."""
     data, zooms, affine, header = _load(Path(path))
-    meta = {"source": str(path)}
+    meta = {"source": str(path), "spacing_known": _spacing_known(header, zooms)}
     if data.ndim == 4:
         meta["frame_duration_ms"] = float(header.get_zooms()[3])
     return Image(np.asarray(data, np.float32), zooms, affine, meta)
@@ -48,19 +54,21 @@ def read_image(path: Path | str) -> Image:
 
 def read_labels(path: Path | str) -> LabelMap:
     """Read a NIfTI label map; values must be integers."""
-    data, zooms, affine, _ = _load(Path(path))
+    data, zooms, affine, header = _load(Path(path))
     arr = np.asarray(data)
     if not np.issubdtype(arr.dtype, np.integer):
         if not np.all(np.isfinite(arr)) or not np.allclose(arr, np.round(arr)):
             raise ValueError(f"{path} holds non-integer values; not a label map")
         arr = np.round(arr)
-    return LabelMap(arr.astype(np.int16), zooms, affine, {"source": str(path)})
+    return LabelMap(
+        arr.astype(np.int16), zooms, affine, {"source": str(path), "spacing_known": _spacing_known(header, zooms)}
+    )
 
 
-def _save(array: np.ndarray, spacing: tuple[float, ...], affine: np.ndarray, path: Path) -> None:
+def _save(array: np.ndarray, spacing: tuple[float, ...], affine: np.ndarray, path: Path, known: bool = True) -> None:
     img = nib.Nifti1Image(array, affine)
-    img.header.set_qform(affine, code=1)
-    img.header.set_sform(affine, code=1)
+    img.header.set_qform(affine, code=1 if known else 0)
+    img.header.set_sform(affine, code=1 if known else 0)
     zooms = list(spacing) + list(img.header.get_zooms()[len(spacing) :])
     img.header.set_zooms(zooms[: array.ndim])
     atomic_write(Path(path), lambda tmp: nib.save(img, str(tmp)))
@@ -68,9 +76,21 @@ def _save(array: np.ndarray, spacing: tuple[float, ...], affine: np.ndarray, pat
 
 def write_image(image: Image, path: Path | str) -> None:
     """Write an :class:`Image` as float32 NIfTI with its spacing and affine."""
-    _save(image.array.astype(np.float32), image.spacing, image.affine, Path(path))
+    _save(
+        image.array.astype(np.float32),
+        image.spacing,
+        image.affine,
+        Path(path),
+        image.metadata.get("spacing_known", True),
+    )
 
 
 def write_labels(labels: LabelMap, path: Path | str) -> None:
     """Write a :class:`LabelMap` as uint8 NIfTI with its spacing and affine."""
-    _save(labels.array.astype(np.uint8), labels.spacing, labels.affine, Path(path))
+    _save(
+        labels.array.astype(np.uint8),
+        labels.spacing,
+        labels.affine,
+        Path(path),
+        labels.metadata.get("spacing_known", True),
+    )

@@ -34,8 +34,9 @@ def convert_acdc(src: Path, dst: Path) -> Dataset:
             image = np.asarray(h5["image"], np.float32).transpose(1, 2, 0)
             label = np.asarray(h5["label"], np.uint8).transpose(1, 2, 0)
         spacing = (1.0, 1.0, 1.0)
-        write_image(Image(image, spacing, default_affine(spacing)), dst / "images" / f"{case_id}.nii.gz")
-        write_labels(LabelMap(label, spacing, default_affine(spacing)), dst / "labels" / f"{case_id}.nii.gz")
+        unknown = {"spacing_known": False}
+        write_image(Image(image, spacing, default_affine(spacing), unknown), dst / "images" / f"{case_id}.nii.gz")
+        write_labels(LabelMap(label, spacing, default_affine(spacing), unknown), dst / "labels" / f"{case_id}.nii.gz")
         cases.append(
             Case(
                 case_id,

@@ -1,0 +1,136 @@
+"""Cardiac function from short-axis label maps: volumes, EF, mass, ED/ES, areas, wall thickness.
+
+Label maps are ``(X, Y, Z)`` stacks (slices along the third axis) or ``(X, Y, Z, T)`` cines in
+the ACDC convention; ``spacing`` is ``(dx, dy, dz)`` in mm with ``dz`` the slice spacing, so the
+volumes are slice summations (Simpson's method). Volumes in mL, mass in g, areas in mm^2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from cmrseg.labels import Label
+
+__all__ = [
+    "MYOCARDIAL_DENSITY_G_PER_ML",
+    "CardiacFunction",
+    "label_volumes_ml",
+    "volume_curve_ml",
+    "detect_ed_es",
+    "cardiac_function",
+    "cine_function",
+    "slice_areas_mm2",
+    "wall_thickness_mm",
+]
+
+MYOCARDIAL_DENSITY_G_PER_ML = 1.05
+
+
+def _check(labels: np.ndarray, spacing: tuple[float, ...], ndim: int) -> None:
+    if labels.ndim != ndim:
+        raise ValueError(f"expected a {ndim}D label map, got shape {labels.shape}")
+    if len(spacing) < 3 or any(not np.isfinite(s) or s <= 0 for s in spacing[:3]):
+        raise ValueError(f"need (dx, dy, dz) spacing in mm for volumes, got {spacing}")
+
+
+def label_volumes_ml(labels: np.ndarray, spacing: tuple[float, ...]) -> dict[str, float]:
+    """Volumes in mL of RV, MYO and LV in a ``(X, Y, Z)`` stack."""
+    _check(labels, spacing, 3)
+    voxel_ml = float(np.prod(spacing[:3])) / 1000.0
+    return {lab.name: float((labels == lab).sum() * voxel_ml) for lab in (Label.RV, Label.MYO, Label.LV)}
+
+
+def volume_curve_ml(cine: np.ndarray, spacing: tuple[float, ...], label: Label = Label.LV) -> np.ndarray:
+    """``(T,)`` volume of ``label`` in mL for each frame of an ``(X, Y, Z, T)`` cine."""
+    _check(cine, spacing, 4)
+    return (cine == label).sum((0, 1, 2)) * float(np.prod(spacing[:3])) / 1000.0
+
+
+def detect_ed_es(lv_volumes_ml: np.ndarray) -> tuple[int, int]:
+    """End-diastole = frame of largest LV volume, end-systole = frame of smallest."""
+    v = np.asarray(lv_volumes_ml, float)
+    if v.size < 2 or not np.any(v > 0):
+        raise ValueError("need at least two frames with some LV to find ED and ES")
+    return int(np.argmax(v)), int(np.argmin(v))
+
+
+@dataclass(frozen=True)
+class CardiacFunction:
+    """Volumes in mL, EF in percent, mass in g (myocardium at ED x 1.05 g/mL)."""
+
+    lv_edv_ml: float
+    lv_esv_ml: float
+    lv_sv_ml: float
+    lv_ef_percent: float
+    lv_mass_g: float
+    rv_edv_ml: float
+    rv_esv_ml: float
+    rv_sv_ml: float
+    rv_ef_percent: float
+    ed_frame: int | None = None
+    es_frame: int | None = None
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return asdict(self)
+
+
+def _ef(edv: float, esv: float) -> float:
+    return float(100.0 * (edv - esv) / edv) if edv > 0 else float("nan")
+
+
+def cardiac_function(
+    ed: np.ndarray, es: np.ndarray, spacing: tuple[float, ...], ed_frame: int | None = None, es_frame: int | None = None
+) -> CardiacFunction:
+    """Function from ED and ES stacks ``(X, Y, Z)`` on one grid."""
+    if ed.shape != es.shape:
+        raise ValueError(f"ED {ed.shape} and ES {es.shape} label maps must share one grid")
+    ved, ves = label_volumes_ml(ed, spacing), label_volumes_ml(es, spacing)
+    if ved["LV"] == 0:
+        raise ValueError("no LV blood pool in the end-diastolic label map")
+    return CardiacFunction(
+        lv_edv_ml=ved["LV"],
+        lv_esv_ml=ves["LV"],
+        lv_sv_ml=ved["LV"] - ves["LV"],
+        lv_ef_percent=_ef(ved["LV"], ves["LV"]),
+        lv_mass_g=ved["MYO"] * MYOCARDIAL_DENSITY_G_PER_ML,
+        rv_edv_ml=ved["RV"],
+        rv_esv_ml=ves["RV"],
+        rv_sv_ml=ved["RV"] - ves["RV"],
+        rv_ef_percent=_ef(ved["RV"], ves["RV"]),
+        ed_frame=ed_frame,
+        es_frame=es_frame,
+    )
+
+
+def cine_function(cine: np.ndarray, spacing: tuple[float, ...]) -> CardiacFunction:
+    """Function of an ``(X, Y, Z, T)`` cine label map; ED/ES from the LV volume curve."""
+    ed, es = detect_ed_es(volume_curve_ml(cine, spacing))
+    return cardiac_function(cine[..., ed], cine[..., es], spacing, ed, es)
+
+
+def slice_areas_mm2(labels: np.ndarray, spacing: tuple[float, ...]) -> dict[str, np.ndarray]:
+    """``(Z,)`` area in mm^2 of RV, MYO and LV on each slice of an ``(X, Y, Z)`` stack."""
+    _check(labels, spacing, 3)
+    px = spacing[0] * spacing[1]
+    return {lab.name: (labels == lab).sum((0, 1)) * px for lab in (Label.RV, Label.MYO, Label.LV)}
+
+
+def wall_thickness_mm(labels: np.ndarray, spacing: tuple[float, ...]) -> tuple[float, float]:
+    """Mean and maximum myocardial wall thickness (mm) of one ``(X, Y)`` slice.
+
+    Thickness at each epicardial border pixel is its distance to the LV cavity (the nearest
+    endocardial point); NaN when the slice lacks cavity or myocardium.
+    """
+    if labels.ndim != 2:
+        raise ValueError(f"wall thickness needs one 2D slice, got shape {labels.shape}")
+    cavity, myo = labels == Label.LV, labels == Label.MYO
+    if not cavity.any() or not myo.any():
+        return float("nan"), float("nan")
+    heart = cavity | myo
+    epi_border = heart & ~ndimage.binary_erosion(heart, border_value=0) & myo
+    dist = ndimage.distance_transform_edt(~cavity, sampling=spacing[:2])
+    d = dist[epi_border]
+    return float(d.mean()), float(d.max())

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from cmrseg.evaluate import evaluate_arrays, evaluate_paths, slice_levels, summarise
+from cmrseg.image import LabelMap
+from cmrseg.io.nifti import write_labels
+
+
+def _stack(shift=0, n=9, size=64, r_cav=10, r_epi=15):
+    yy, xx = np.mgrid[:size, :size]
+    out = np.zeros((size, size, n), np.uint8)
+    for z in range(n):
+        scale = 1.0 - 0.06 * z  # heart tapers towards the apex (high z)
+        r = np.hypot(yy - 32 - shift, xx - 32)
+        out[:, :, z][r < r_epi * scale] = 2
+        out[:, :, z][r < r_cav * scale] = 3
+    return out
+
+
+def test_slice_levels_thirds_from_base():
+    ref = _stack(n=9)
+    ref[:, :, 0] = 0  # outside the LV
+    assert slice_levels(ref) == ["outside"] + ["basal"] * 3 + ["mid"] * 3 + ["apical"] * 2
+    assert slice_levels(ref[:, :, ::-1]) == (["apical"] * 2 + ["mid"] * 3 + ["basal"] * 3 + ["outside"])
+
+
+def test_shifted_prediction_distances_in_mm():
+    ref, pred = _stack(), _stack(shift=2)
+    rows = evaluate_arrays("c", pred, ref, (1.5, 1.0, 8.0))
+    lv_slices = [r for r in rows if r.label == "LV" and r.slice != "all"]
+    # a disc shifted by 2 rows at 1.5 mm: Hausdorff = 3 mm on mask and contour
+    assert all(r.hd_mm == pytest.approx(3.0, abs=0.01) for r in lv_slices)
+    assert all(r.hd_contour_mm == pytest.approx(3.0, abs=0.5) for r in lv_slices)
+    assert all(0.7 < r.dice < 0.95 for r in lv_slices)
+    assert {r.level for r in lv_slices} == {"basal", "mid", "apical"}
+
+
+def test_empty_prediction_gives_nan_with_reason():
+    ref = _stack()
+    pred = ref.copy()
+    pred[:, :, 4][pred[:, :, 4] == 3] = 0
+    rows = [r for r in evaluate_arrays("c", pred, ref, (1.0, 1.0, 8.0)) if r.slice == "4" and r.label == "LV"]
+    assert rows[0].dice == 0.0 and np.isnan(rows[0].hd_mm) and rows[0].note == "empty prediction"
+
+
+def test_two_readers_and_different_grids(tmp_path):
+    a = LabelMap(_stack(), (1.0, 1.0, 8.0))
+    b = LabelMap(_stack(shift=1), (1.0, 1.0, 8.0))
+    for name, lab in (("pred", a), ("r1", a), ("r2", b)):
+        (tmp_path / name).mkdir()
+        write_labels(lab, tmp_path / name / "case1.nii.gz")
+    rows = evaluate_paths(tmp_path / "pred", [tmp_path / "r1", tmp_path / "r2"])
+    summary = summarise(rows)
+    inter = [s for s in summary if s["compared"] == "ref1" and s["reference"] == "ref2" and s["level"] == "all"]
+    assert inter and all(s["dice"] < 1.0 for s in inter)
+    exact = [s for s in summary if s["compared"] == "model" and s["reference"] == "ref1" and s["level"] == "all"]
+    assert all(s["dice"] == 1.0 for s in exact)
+    (tmp_path / "r3").mkdir()
+    write_labels(LabelMap(_stack()[:, :, :5], (1.0, 1.0, 8.0)), tmp_path / "r3" / "case1.nii.gz")
+    with pytest.raises(ValueError, match="different grids"):
+        evaluate_paths(tmp_path / "pred", [tmp_path / "r3"])
