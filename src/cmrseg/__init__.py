@@ -1,3 +1,45 @@
-"""cmrseg: cardiac MRI segmentation, mapping and quantification."""
+"""cmrseg: cardiac MRI segmentation, mapping and quantification.
+
+Public API (imported lazily so ``import cmrseg`` stays fast)::
+
+    from cmrseg import Predictor, segment, read_image, fit_t1_molli, cardiac_function
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_API = {
+    "Image": "cmrseg.image",
+    "LabelMap": "cmrseg.image",
+    "Label": "cmrseg.labels",
+    "read_image": "cmrseg.io.nifti",
+    "read_labels": "cmrseg.io.nifti",
+    "write_image": "cmrseg.io.nifti",
+    "write_labels": "cmrseg.io.nifti",
+    "read_dicom_folder": "cmrseg.io.dicom",
+    "Predictor": "cmrseg.predict",
+    "segment": "cmrseg.predict",
+    "predict_file": "cmrseg.predict",
+    "fit_t1_molli": "cmrseg.mapping",
+    "fit_t2": "cmrseg.mapping",
+    "fit_t1rho": "cmrseg.mapping",
+    "ecv_map": "cmrseg.mapping",
+    "cardiac_function": "cmrseg.function",
+    "cine_function": "cmrseg.function",
+    "slice_contours": "cmrseg.contours",
+    "evaluate_paths": "cmrseg.evaluate",
+    "aha_stack": "cmrseg.aha",
+    "agreement": "cmrseg.agreement",
+}
+
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'cmrseg' has no attribute {name!r}")

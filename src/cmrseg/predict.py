@@ -15,7 +15,7 @@ from scipy import ndimage
 from cmrseg.image import Image, LabelMap
 from cmrseg.preprocess import fit_square, invert_intensity, normalise_intensity, restore_probabilities
 
-__all__ = ["Predictor", "MODEL_NAMES", "resolve_model_path", "largest_components", "predict_file"]
+__all__ = ["Predictor", "MODEL_NAMES", "resolve_model_path", "largest_components", "predict_file", "segment"]
 
 _WEIGHTS = Path(__file__).parent / "weights"
 #: shipped model names -> files in the package
@@ -137,6 +137,18 @@ class Predictor:
     def predict_image(self, image: Image) -> LabelMap:
         """Segment an :class:`Image`; the label map has its exact grid and affine."""
         return LabelMap.like(image, self.predict_array(image.array))
+
+
+def segment(image: Image | np.ndarray, model: str | Path = "default", device: str = "auto",
+            tta: bool = False) -> LabelMap | np.ndarray:
+    """One call: segment an :class:`Image` (-> :class:`LabelMap`) or an array (-> uint8 array).
+
+    Loads the model each call; use :class:`Predictor` to segment many images.
+    """
+    predictor = Predictor(model, device=device, tta=tta)
+    if isinstance(image, Image):
+        return predictor.predict_image(image)
+    return predictor.predict_array(np.asarray(image))
 
 
 def predict_file(

@@ -1,0 +1,69 @@
+"""Agreement statistics between two methods or readers, from pingouin (not hand-rolled).
+
+* ICC: pingouin's ``intraclass_corr``; we report ICC(2,1) (pingouin's "ICC(A,1)": two-way random effects,
+  absolute agreement, single rater), the form recommended for method comparison.
+* Bland-Altman: bias (mean of A - B) and 95% limits of agreement (bias +- 1.96 SD of the
+  differences, ddof = 1), as pingouin's ``plot_blandaltman`` computes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Agreement", "agreement", "bland_altman_figure"]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    n: int
+    icc: float
+    icc_ci95: tuple[float, float]
+    bias: float
+    loa_low: float
+    loa_high: float
+
+
+def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"agreement needs paired values, got {a.size} and {b.size}")
+    keep = np.isfinite(a) & np.isfinite(b)
+    if keep.sum() < 3:
+        raise ValueError("agreement needs at least 3 finite pairs")
+    return a[keep], b[keep]
+
+
+def agreement(a: np.ndarray, b: np.ndarray) -> Agreement:
+    """ICC(2,1) with its 95% CI, and Bland-Altman bias and limits of agreement of paired values."""
+    import pandas as pd
+    import pingouin as pg
+
+    a, b = _pairs(a, b)
+    n = len(a)
+    long = pd.DataFrame({"target": np.tile(np.arange(n), 2), "rater": np.repeat(["a", "b"], n),
+                         "value": np.concatenate([a, b])})
+    table = pg.intraclass_corr(long, targets="target", raters="rater", ratings="value").set_index("Type")
+    icc = float(table.loc["ICC(A,1)", "ICC"])
+    ci = tuple(float(v) for v in table.loc["ICC(A,1)", "CI95"])
+    diff = a - b
+    bias, sd = float(diff.mean()), float(diff.std(ddof=1))
+    return Agreement(n, icc, ci, bias, bias - 1.96 * sd, bias + 1.96 * sd)
+
+
+def bland_altman_figure(a: np.ndarray, b: np.ndarray, xlabel: str = "mean", ylabel: str = "difference"):  # noqa: ANN201
+    """A Bland-Altman plot (pingouin) as a matplotlib figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pingouin as pg
+
+    a, b = _pairs(a, b)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    pg.plot_blandaltman(a, b, ax=ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from cmrseg.aha import aha_segments, aha_stack, myocardial_values, segment_values, septum_angle
+
+
+def _slice(rv_side="left", size=96):
+    yy, xx = np.mgrid[:size, :size]
+    r = np.hypot(yy - 48, xx - 48)
+    lab = np.zeros((size, size), np.uint8)
+    lab[r < 20] = 2
+    lab[r < 13] = 3
+    rv_centre = (48, 48 - 24) if rv_side == "left" else (48, 48 + 24)
+    rv = (np.hypot(yy - rv_centre[0], xx - rv_centre[1]) < 14) & (r >= 20)
+    lab[rv] = 1
+    return lab
+
+
+def test_septum_faces_the_rv():
+    assert septum_angle(_slice("left")) == pytest.approx(np.pi, abs=0.15) or septum_angle(
+        _slice("left")
+    ) == pytest.approx(-np.pi, abs=0.15)
+    assert septum_angle(_slice("right")) == pytest.approx(0.0, abs=0.15)
+    no_rv = _slice()
+    no_rv[no_rv == 1] = 0
+    assert septum_angle(no_rv) is None
+
+
+def test_six_segments_around_the_ring_in_t1net_order():
+    lab = _slice("left")
+    seg = aha_segments(lab, "basal")
+    assert set(np.unique(seg[lab == 2])) == {1, 2, 3, 4, 5, 6}
+    sizes = np.array([(seg == s).sum() for s in range(1, 7)])
+    assert sizes.min() > 0.8 * sizes.mean()  # 60 degrees each
+    # septum (image left): anteroseptal 2 above the midline, inferoseptal 3 below (rows grow downward)
+    assert seg[40, 30] == 2 and seg[56, 30] == 3
+    assert seg[48, 66] in (5, 6) and seg[30, 52] == 1
+    mid = aha_segments(lab, "mid")
+    assert set(np.unique(mid[lab == 2])) == set(range(7, 13))
+    apical = aha_segments(lab, "apical")
+    assert set(np.unique(apical[lab == 2])) == {13, 14, 15, 16} and apical[48, 30] == 14
+
+
+def test_stack_and_values():
+    st = np.stack([_slice()] * 6, 2)
+    seg = aha_stack(st)
+    assert set(np.unique(seg)) == {0} | set(range(1, 17))
+    t1 = np.where(st == 2, 1000.0, 0.0)
+    t1[seg == 3] = 1200.0
+    vals = segment_values(t1, seg)
+    assert vals[3].median == 1200.0 and vals[1].median == 1000.0 and vals[1].n > 0
+    v = myocardial_values(t1[:, :, 0], st[:, :, 0], erode_px=2)
+    assert v.n < (st[:, :, 0] == 2).sum() and v.median == 1000.0
