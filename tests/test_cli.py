@@ -118,3 +118,28 @@ def test_console_script_help_lists_commands_without_importing_torch():
     probe = "import sys, cmrseg.cli; cmrseg.cli.build_parser(); print('torch' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert res.stdout.strip() == "False"
+
+
+def test_function_refuses_unknown_spacing_and_accepts_override(tmp_path, capsys):
+    import json
+
+    from cmrseg.image import LabelMap
+    from cmrseg.io.nifti import write_labels
+
+    lab = np.zeros((32, 32, 4), np.uint8)
+    lab[8:24, 8:24] = 2
+    lab[12:20, 12:20] = 3
+    es = lab.copy()
+    es[12:20, 12:14] = 2
+    for name, arr in (("ed", lab), ("es", es)):
+        write_labels(LabelMap(arr, (1.0, 1.0, 1.0), metadata={"spacing_known": False}), tmp_path / f"{name}.nii.gz")
+    code, err = _run(capsys, "function", "--ed", tmp_path / "ed.nii.gz", "--es", tmp_path / "es.nii.gz")
+    _assert_one_line_error(code, err, "no voxel spacing")
+    out = tmp_path / "f.json"
+    assert main(["function", "--ed", str(tmp_path / "ed.nii.gz"), "--es", str(tmp_path / "es.nii.gz"),
+                 "--spacing", "1.5,1.5,8", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["lv_edv_ml"] == pytest.approx(64 * 4 * 1.5 * 1.5 * 8 / 1000)
+    assert doc["lv_ef_percent"] == pytest.approx(25.0)
+    assert set(doc) >= {"lv_edv_ml", "lv_esv_ml", "lv_sv_ml", "lv_ef_percent", "lv_mass_g", "rv_edv_ml",
+                        "rv_esv_ml", "rv_ef_percent"}

@@ -66,9 +66,11 @@ def read_labels(path: Path | str) -> LabelMap:
 
 
 def _save(array: np.ndarray, spacing: tuple[float, ...], affine: np.ndarray, path: Path, known: bool = True) -> None:
-    img = nib.Nifti1Image(array, affine)
-    img.header.set_qform(affine, code=1 if known else 0)
-    img.header.set_sform(affine, code=1 if known else 0)
+    # no affine at all when the spacing is unknown: nibabel would otherwise mark the sform as set
+    img = nib.Nifti1Image(array, affine if known else None)
+    if known:
+        img.header.set_qform(affine, code=1)
+        img.header.set_sform(affine, code=1)
     zooms = list(spacing) + list(img.header.get_zooms()[len(spacing) :])
     img.header.set_zooms(zooms[: array.ndim])
     atomic_write(Path(path), lambda tmp: nib.save(img, str(tmp)))
