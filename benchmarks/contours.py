@@ -24,7 +24,7 @@ from scipy.spatial.distance import directed_hausdorff
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA  # noqa: E402
 
-from cmrseg.contours import ContourSteps, mask_contour  # noqa: E402
+from cmrseg.contours import ContourSteps, densify, mask_contour  # noqa: E402
 from cmrseg.function import cine_function  # noqa: E402
 from cmrseg.io.datasets.sunnybrook import contour_to_mask, read_contour  # noqa: E402
 from cmrseg.io.dicom import read_dicom_folder  # noqa: E402
@@ -44,6 +44,7 @@ STEPS = [
 def _hd(a: np.ndarray | None, b: np.ndarray | None) -> float:
     if a is None or b is None:
         return float("nan")
+    a, b = densify(a), densify(b)  # distances to the curves, not to their vertices
     return float(max(directed_hausdorff(a, b)[0], directed_hausdorff(b, a)[0]))
 
 

@@ -136,10 +136,32 @@ def test_function_refuses_unknown_spacing_and_accepts_override(tmp_path, capsys)
     code, err = _run(capsys, "function", "--ed", tmp_path / "ed.nii.gz", "--es", tmp_path / "es.nii.gz")
     _assert_one_line_error(code, err, "no voxel spacing")
     out = tmp_path / "f.json"
-    assert main(["function", "--ed", str(tmp_path / "ed.nii.gz"), "--es", str(tmp_path / "es.nii.gz"),
-                 "--spacing", "1.5,1.5,8", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "function",
+                "--ed",
+                str(tmp_path / "ed.nii.gz"),
+                "--es",
+                str(tmp_path / "es.nii.gz"),
+                "--spacing",
+                "1.5,1.5,8",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     doc = json.loads(out.read_text())
     assert doc["lv_edv_ml"] == pytest.approx(64 * 4 * 1.5 * 1.5 * 8 / 1000)
     assert doc["lv_ef_percent"] == pytest.approx(25.0)
-    assert set(doc) >= {"lv_edv_ml", "lv_esv_ml", "lv_sv_ml", "lv_ef_percent", "lv_mass_g", "rv_edv_ml",
-                        "rv_esv_ml", "rv_ef_percent"}
+    assert set(doc) >= {
+        "lv_edv_ml",
+        "lv_esv_ml",
+        "lv_sv_ml",
+        "lv_ef_percent",
+        "lv_mass_g",
+        "rv_edv_ml",
+        "rv_esv_ml",
+        "rv_ef_percent",
+    }

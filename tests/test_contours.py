@@ -49,3 +49,11 @@ def test_patient_coordinates():
     aff[:3, 3] = (10, 20, 30)
     mm = to_patient_mm(np.array([[2.0, 4.0]]), aff, 3)
     np.testing.assert_allclose(mm, [[13.0, 26.0, 54.0]])
+
+
+def test_densify_spacing_and_vertices():
+    from cmrseg.contours import densify
+
+    square = np.array([[0.0, 0.0], [0.0, 4.0], [4.0, 4.0], [4.0, 0.0]])
+    d = densify(square, step=0.5)
+    assert len(d) == 32 and np.allclose(np.diff(np.vstack([d, d[:1]]), axis=0).__abs__().sum(1), 0.5)

@@ -42,8 +42,9 @@ def agreement(a: np.ndarray, b: np.ndarray) -> Agreement:
 
     a, b = _pairs(a, b)
     n = len(a)
-    long = pd.DataFrame({"target": np.tile(np.arange(n), 2), "rater": np.repeat(["a", "b"], n),
-                         "value": np.concatenate([a, b])})
+    long = pd.DataFrame(
+        {"target": np.tile(np.arange(n), 2), "rater": np.repeat(["a", "b"], n), "value": np.concatenate([a, b])}
+    )
     table = pg.intraclass_corr(long, targets="target", raters="rater", ratings="value").set_index("Type")
     icc = float(table.loc["ICC(A,1)", "ICC"])
     ci = tuple(float(v) for v in table.loc["ICC(A,1)", "CI95"])

@@ -18,8 +18,15 @@ from scipy import ndimage
 
 from cmrseg.labels import Label
 
-__all__ = ["septum_angle", "rv_insertion_points", "aha_segments", "aha_stack", "segment_values", "SegmentValue",
-           "myocardial_values"]
+__all__ = [
+    "septum_angle",
+    "rv_insertion_points",
+    "aha_segments",
+    "aha_stack",
+    "segment_values",
+    "SegmentValue",
+    "myocardial_values",
+]
 
 _FIRST = {"basal": 1, "mid": 7, "apical": 13}
 

@@ -219,6 +219,33 @@ def _function(a: argparse.Namespace) -> None:
         print(a.output)
 
 
+def _report(a: argparse.Namespace) -> None:
+    from cmrseg.function import cine_function
+    from cmrseg.io.atomic import check_output
+    from cmrseg.io.loader import read_any
+    from cmrseg.io.nifti import read_labels
+    from cmrseg.report.html import write_report
+
+    check_output(Path(a.output) / "index.html", a.overwrite)
+    image = read_any(a.image)
+    if a.labels:
+        labels = read_labels(a.labels)
+    else:
+        from cmrseg.predict import Predictor
+
+        labels = Predictor(a.model).predict_image(image)
+    function, frame = None, 0
+    if labels.array.ndim == 4 and image.metadata.get("spacing_known", True):
+        fn = cine_function(labels.array, labels.spacing)
+        function, frame = fn.to_dict(), fn.ed_frame or 0
+    elif labels.array.ndim == 3 and image.metadata.get("spacing_known", True):
+        from cmrseg.function import label_volumes_ml
+
+        function = {f"{k.lower()}_volume_ml": v for k, v in label_volumes_ml(labels.array, labels.spacing).items()}
+    page = write_report(image, labels, a.output, title=a.title or Path(a.image).name, function=function, frame=frame)
+    print(page)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cmrseg", description="Cardiac MRI segmentation, mapping and quantification.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -287,6 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("-o", "--output", type=Path, required=True)
     ev.add_argument("--overwrite", action="store_true")
     ev.set_defaults(func=_ecv)
+    rp = sub.add_parser("report", help="HTML page of a study: contour overlays per slice, function, plots")
+    rp.add_argument("image", type=Path, help="NIfTI stack/cine or DICOM folder")
+    rp.add_argument("--labels", type=Path, help="label map (default: segment the image)")
+    rp.add_argument("--model", default="default")
+    rp.add_argument("--title")
+    rp.add_argument("-o", "--output", type=Path, required=True, help="folder for index.html and its PNGs")
+    rp.add_argument("--overwrite", action="store_true")
+    rp.set_defaults(func=_report)
+
     fn = sub.add_parser("function", help="LV/RV volumes, EF and LV mass from a short-axis cine or ED/ES stacks")
     fn.add_argument("cine", nargs="?", type=Path, help="4D cine (labels or images); ED/ES detected")
     fn.add_argument("--ed", type=Path, help="end-diastolic stack (labels or image)")

@@ -23,6 +23,7 @@ from cmrseg.labels import Label
 
 __all__ = [
     "ContourSteps",
+    "densify",
     "mask_contour",
     "slice_contours",
     "contour_to_mask",
@@ -100,6 +101,18 @@ def slice_contours(labels: np.ndarray, steps: ContourSteps = ContourSteps()) -> 
     endo = mask_contour(labels == Label.LV, steps, hull=True)
     epi = mask_contour((labels == Label.LV) | (labels == Label.MYO), steps)
     return {"endo": endo, "epi": epi}
+
+
+def densify(points: np.ndarray, step: float = 0.25) -> np.ndarray:
+    """Points along the closed polygon's edges at most ``step`` apart, for distances to the curve
+    rather than to its vertices (dominant-point contours keep few vertices)."""
+    pts = np.asarray(points, float)
+    closed = np.vstack([pts, pts[:1]])
+    out = []
+    for a, b in zip(closed[:-1], closed[1:], strict=True):
+        n = max(int(np.ceil(np.hypot(*(b - a)) / step)), 1)
+        out.append(a + (b - a) * np.arange(n)[:, None] / n)
+    return np.vstack(out)
 
 
 def contour_to_mask(points_ij: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.distance import directed_hausdorff
 
-from cmrseg.contours import slice_contours
+from cmrseg.contours import densify, slice_contours
 from cmrseg.io.atomic import atomic_write
 from cmrseg.io.nifti import is_nifti, read_labels
 from cmrseg.labels import FOREGROUND, LABEL_NAMES, Label
@@ -73,7 +73,7 @@ def slice_levels(reference: np.ndarray) -> list[str]:
 def _contour_hd(pred: np.ndarray | None, ref: np.ndarray | None, spacing: tuple[float, float]) -> float:
     if pred is None or ref is None:
         return float("nan")
-    p, r = pred * np.asarray(spacing), ref * np.asarray(spacing)
+    p, r = densify(pred) * np.asarray(spacing), densify(ref) * np.asarray(spacing)
     return float(max(directed_hausdorff(p, r)[0], directed_hausdorff(r, p)[0]))
 
 

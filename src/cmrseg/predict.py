@@ -139,8 +139,9 @@ class Predictor:
         return LabelMap.like(image, self.predict_array(image.array))
 
 
-def segment(image: Image | np.ndarray, model: str | Path = "default", device: str = "auto",
-            tta: bool = False) -> LabelMap | np.ndarray:
+def segment(
+    image: Image | np.ndarray, model: str | Path = "default", device: str = "auto", tta: bool = False
+) -> LabelMap | np.ndarray:
     """One call: segment an :class:`Image` (-> :class:`LabelMap`) or an array (-> uint8 array).
 
     Loads the model each call; use :class:`Predictor` to segment many images.

@@ -1,0 +1,75 @@
+"""Report plots: contour overlays, violins per slice level, AHA bullseye."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from cmrseg.contours import slice_contours  # noqa: E402
+from cmrseg.labels import LABEL_COLOURS, Label  # noqa: E402
+
+__all__ = ["overlay_figure", "violin_figure", "bullseye_figure"]
+
+
+def overlay_figure(image: np.ndarray, labels: np.ndarray, title: str = "") -> plt.Figure:
+    """One slice ``(X, Y)`` in [0, 1] with endo/epicardial contours and the RV outline."""
+    fig, ax = plt.subplots(figsize=(3, 3))
+    ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+    cs = slice_contours(labels)
+    for name, colour in (("endo", LABEL_COLOURS[Label.LV]), ("epi", LABEL_COLOURS[Label.MYO])):
+        if cs[name] is not None:
+            c = np.vstack([cs[name], cs[name][:1]])
+            ax.plot(c[:, 1], c[:, 0], color=colour, lw=1.2)
+    if (labels == Label.RV).any():
+        ax.contour(labels == Label.RV, levels=[0.5], colors=[LABEL_COLOURS[Label.RV]], linewidths=1.0)
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def violin_figure(values: dict[str, list[float]], ylabel: str) -> plt.Figure:
+    """Violins of a metric per group (e.g. slice level)."""
+    names = [k for k, v in values.items() if len([x for x in v if np.isfinite(x)]) > 1]
+    fig, ax = plt.subplots(figsize=(4, 3))
+    if names:
+        ax.violinplot([[x for x in values[k] if np.isfinite(x)] for k in names], showmedians=True)
+        ax.set_xticks(range(1, len(names) + 1), names)
+    ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def bullseye_figure(segment_values: dict[int, float], unit: str = "ms", cmap: str = "viridis") -> plt.Figure:
+    """AHA 16-segment bullseye: rings basal (outer) -> apical (inner), segment 1 at the top (anterior)."""
+    fig = plt.figure(figsize=(4, 4))
+    ax = fig.add_subplot(111, projection="polar")
+    vals = [v for v in segment_values.values() if np.isfinite(v)]
+    lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
+    norm = plt.Normalize(lo, hi if hi > lo else lo + 1)
+    colours = plt.get_cmap(cmap)
+    rings = [(range(1, 7), 3, 2, 60), (range(7, 13), 2, 1, 60), (range(13, 17), 1, 0.35, 90)]
+    for segs, outer, inner, width in rings:
+        for k, s in enumerate(segs):
+            start = np.deg2rad(90 + 30 if width == 60 else 90 + 45) + np.deg2rad(width) * k
+            v = segment_values.get(s, np.nan)
+            face = colours(norm(v)) if np.isfinite(v) else (0.85, 0.85, 0.85, 1)
+            ax.bar(
+                start + np.deg2rad(width) / 2 - np.deg2rad(width),
+                outer - inner,
+                width=np.deg2rad(width),
+                bottom=inner,
+                color=face,
+                edgecolor="white",
+                align="edge",
+            )
+            mid = start - np.deg2rad(width) / 2
+            label = f"{s}\n{v:.0f}" if np.isfinite(v) else str(s)
+            ax.text(mid, (outer + inner) / 2, label, ha="center", va="center", fontsize=7)
+    ax.set_axis_off()
+    sm = plt.cm.ScalarMappable(norm=norm, cmap=colours)
+    fig.colorbar(sm, ax=ax, fraction=0.046, pad=0.04, label=unit)
+    return fig
