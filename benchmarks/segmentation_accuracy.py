@@ -97,15 +97,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="default")
     ap.add_argument("--tta", action="store_true")
+    ap.add_argument("--tta-mode", default="rot90", choices=["rot90", "flip"])
     ap.add_argument("--no-external", action="store_true")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     t0 = time.perf_counter()
-    predictor = Predictor(args.model, device="auto", tta=args.tta)
+    predictor = Predictor(args.model, device="auto", tta=args.tta, tta_mode=args.tta_mode)
     results = {"ACDC validation (per volume)": acdc_validation(predictor)}
     if not args.no_external:
         results.update(external(predictor))
-    print(f"\nmodel={args.model} tta={args.tta}; mean Dice [95% bootstrap CI]")
+    print(f"\nmodel={args.model} tta={args.tta} ({args.tta_mode}); mean Dice [95% bootstrap CI]")
     print(f"{'set':46s} {'LV':>22s} {'MYO':>22s} {'RV':>22s}")
     for name, scores in results.items():
         cells = [fmt(scores[k]) if scores.get(k) else "-" for k in ("LV", "MYO", "RV")]

@@ -44,7 +44,7 @@ def test_shipped_model_segments_the_example(predictor):
     assert dice(pred == 3, ref == 3) > 0.8
 
 
-def test_tta_is_close_to_plain(predictor):
+def test_rotation_tta_is_close_to_plain(predictor):
     image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz").array[:, :, 5:8]
     tta = Predictor("default", device="cpu", tta=True).predict_array(image)
     plain = predictor.predict_array(image)

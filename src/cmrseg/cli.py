@@ -268,7 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("input", type=Path)
     pr.add_argument("-o", "--output", type=Path, required=True)
     pr.add_argument("--model", default="default", help="'default' or a model file")
-    pr.add_argument("--tta", action="store_true", help="flip test-time augmentation")
+    pr.add_argument(
+        "--tta",
+        action="store_true",
+        help="test-time augmentation: average over 90-degree rotations (incl. flipping both axes)",
+    )
     pr.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     pr.add_argument("--invert", default="off", choices=["off", "on"], help="invert intensities (black-blood images)")
     pr.add_argument("--series", help="SeriesInstanceUID or SeriesNumber when a DICOM folder holds several")
