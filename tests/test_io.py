@@ -92,3 +92,12 @@ def test_converters_on_real_data(tmp_path):
     ed = next(c for c in sb.cases if c.phase == "ED")
     lv = read_labels(tmp_path / "sb" / ed.label).array == 3
     assert 40 < lv.sum() * 1.367188**2 * 10 / 1000 < 400  # LV EDV in mL, heart-failure range
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    write_labels(LabelMap(np.zeros((4, 4), np.uint8), (1.0, 1.0)), tmp_path / "l.nii.gz")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "l.nii.gz").stat().st_mode & 0o777 == 0o666 & ~umask
