@@ -165,3 +165,16 @@ def test_function_refuses_unknown_spacing_and_accepts_override(tmp_path, capsys)
         "rv_esv_ml",
         "rv_ef_percent",
     }
+
+
+def test_contours_export_json_and_csv(tmp_path):
+    import json
+
+    ref = EXAMPLES / "mnms2_001_SA_ED_gt.nii.gz"
+    assert main(["contours", str(ref), "-o", str(tmp_path / "c.json")]) == 0
+    doc = json.loads((tmp_path / "c.json").read_text())
+    mid = doc["5"]
+    assert len(mid["endo"]["ij"]) == 200 and len(mid["epi"]["mm"][0]) == 3
+    assert main(["contours", str(ref), "-o", str(tmp_path / "c.csv")]) == 0
+    assert (tmp_path / "c.csv").read_text().startswith("slice,contour,point,i,j,x_mm,y_mm,z_mm")
+    assert main(["contours", str(ref), "-o", str(tmp_path / "c.txt")]) == 2

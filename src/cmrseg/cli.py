@@ -246,6 +246,28 @@ def _report(a: argparse.Namespace) -> None:
     print(page)
 
 
+def _contours(a: argparse.Namespace) -> None:
+    from cmrseg.contours import slice_contours, write_contours_csv, write_contours_json
+    from cmrseg.io.atomic import check_output
+    from cmrseg.io.nifti import read_labels
+
+    check_output(a.output, a.overwrite)
+    labels = read_labels(a.labels)
+    arr = labels.array[:, :, None] if labels.array.ndim == 2 else labels.array
+    if arr.ndim != 3:
+        raise ValueError(f"{a.labels} has shape {labels.shape}; contours take a 2D slice or 3D stack (one cine frame)")
+    contours = {z: slice_contours(arr[:, :, z].astype("uint8")) for z in range(arr.shape[2])}
+    suffix = a.output.name.lower()
+    if suffix.endswith(".json"):
+        write_contours_json(contours, labels.affine, a.output)
+    elif suffix.endswith(".csv"):
+        write_contours_csv(contours, labels.affine, a.output)
+    else:
+        raise ValueError(f"output {a.output} must end in .json or .csv")
+    found = sum(c is not None for cs in contours.values() for c in cs.values())
+    print(f"{found} contours on {arr.shape[2]} slices -> {a.output}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cmrseg", description="Cardiac MRI segmentation, mapping and quantification.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -318,6 +340,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("-o", "--output", type=Path, required=True)
     ev.add_argument("--overwrite", action="store_true")
     ev.set_defaults(func=_ecv)
+    ct = sub.add_parser("contours", help="smooth endo/epicardial contours of a label map, as JSON or CSV")
+    ct.add_argument("labels", type=Path)
+    ct.add_argument("-o", "--output", type=Path, required=True, help="contours.json or contours.csv")
+    ct.add_argument("--overwrite", action="store_true")
+    ct.set_defaults(func=_contours)
+
     rp = sub.add_parser("report", help="HTML page of a study: contour overlays per slice, function, plots")
     rp.add_argument("image", type=Path, help="NIfTI stack/cine or DICOM folder")
     rp.add_argument("--labels", type=Path, help="label map (default: segment the image)")
