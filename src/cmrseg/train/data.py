@@ -16,7 +16,7 @@ from cmrseg.preprocess import fit_square, fit_square_labels, normalise_intensity
 from cmrseg.train.config import TrainConfig
 from cmrseg.train.split import kfold_subjects
 
-__all__ = ["SliceSet", "load_slices", "split_cases", "make_loaders"]
+__all__ = ["SliceSet", "concat_slices", "load_slices", "split_cases", "make_loaders"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def split_cases(config: TrainConfig) -> tuple[list[tuple[Dataset, list[Case]]], 
     return train, val
 
 
-def _concat(parts: list[SliceSet]) -> SliceSet:
+def concat_slices(parts: list[SliceSet]) -> SliceSet:
     return SliceSet(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("images", "labels", "case")))
 
 

@@ -13,7 +13,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from cmrseg.models.bundle import ModelBundle, bundle_from_checkpoint, save_bundle
 from cmrseg.train.config import TrainConfig
-from cmrseg.train.data import _concat, load_slices, make_loaders, split_cases
+from cmrseg.train.data import concat_slices, load_slices, make_loaders, split_cases
 from cmrseg.train.module import SegmentationModule
 from cmrseg.train.subsets import apply_subset
 
@@ -55,9 +55,11 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
 
     train_parts, val_parts = split_cases(config)
     train_parts = apply_subset(train_parts, config.subset, config.seed)
-    train_slices = _concat([load_slices(ds, cases, config.image_size) for ds, cases in train_parts])
+    train_slices = concat_slices([load_slices(ds, cases, config.image_size) for ds, cases in train_parts])
     val_slices = (
-        _concat([load_slices(ds, cases, config.image_size) for ds, cases in val_parts if cases]) if val_parts else None
+        concat_slices([load_slices(ds, cases, config.image_size) for ds, cases in val_parts if cases])
+        if val_parts
+        else None
     )
     log.info("training on %d slices, validating on %d", len(train_slices), len(val_slices) if val_slices else 0)
     train_loader, val_loader = make_loaders(config, train_slices, val_slices)
