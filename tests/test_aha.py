@@ -51,3 +51,19 @@ def test_stack_and_values():
     assert vals[3].median == 1200.0 and vals[1].median == 1000.0 and vals[1].n > 0
     v = myocardial_values(t1[:, :, 0], st[:, :, 0], erode_px=2)
     assert v.n < (st[:, :, 0] == 2).sum() and v.median == 1000.0
+
+
+def test_segment_geometry_matches_t1net_given_its_septum():
+    """With the septal direction of the T1NET masks, our 6/4-segment geometry reproduces >= 90%."""
+    from benchmarks.aha_t1net import agreement, oracle_septum, ring_labels
+    from cmrseg.io.datasets.t1net import load_t1net
+    from tests.conftest import data_path
+
+    total = agree = 0.0
+    for contrast in ("pre", "post"):
+        d = load_t1net(data_path("t1net") / f"{contrast}contrast_testsets.mat")
+        for ring in d["myoMask"]:
+            n = (ring > 0).sum()
+            total += n
+            agree += n * agreement(ring_labels(ring), ring, oracle_septum(ring))
+    assert agree / total >= 0.90

@@ -57,9 +57,12 @@ def rv_insertion_points(labels: np.ndarray, contact_px: int = 2) -> tuple[np.nda
     return pts[order[(g + 1) % len(a)]], pts[order[g]]
 
 
-def septum_angle(labels: np.ndarray) -> float | None:
-    """Angle (radians, ``atan2(di, dj)`` about the LV centre) of the septal midpoint, or None without RV contact."""
-    ends = rv_insertion_points(labels)
+def septum_angle(labels: np.ndarray, contact_px: int = 2) -> float | None:
+    """Angle (radians, ``atan2(di, dj)`` about the LV centre) of the septal midpoint, or None without RV contact.
+
+    RV and myocardium count as touching within ``contact_px`` pixels (raise it for conservative rings).
+    """
+    ends = rv_insertion_points(labels, contact_px)
     if ends is None:
         return None
     centre = _centre(labels)
@@ -68,12 +71,14 @@ def septum_angle(labels: np.ndarray) -> float | None:
     return float((start + span / 2 + np.pi) % (2 * np.pi) - np.pi)
 
 
-def aha_segments(labels: np.ndarray, level: str, direction: int = 1, septum: float | None = None) -> np.ndarray:
+def aha_segments(
+    labels: np.ndarray, level: str, direction: int = 1, septum: float | None = None, contact_px: int = 2
+) -> np.ndarray:
     """AHA segment number of every myocardial pixel of one 2D slice (0 elsewhere, or where no RV contact)."""
     if level not in _FIRST:
         raise ValueError(f"level must be one of {list(_FIRST)}, got {level!r}")
     out = np.zeros(labels.shape, np.uint8)
-    phi = septum if septum is not None else septum_angle(labels)
+    phi = septum if septum is not None else septum_angle(labels, contact_px)
     myo = labels == Label.MYO
     if phi is None or not myo.any():
         return out
