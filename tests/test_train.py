@@ -64,3 +64,19 @@ def test_one_epoch_smoke_on_two_real_acdc_patients(tmp_path):
     assert np.isfinite(result2.get("val_dice_mean", 0.0))
     with pytest.raises(ValueError, match="different config"):
         train(replace(config, lr=0.5))
+
+
+def test_subset_strategies():
+    from cmrseg.io.datasets.layout import Case, Dataset
+    from cmrseg.train.subsets import apply_subset, subset_images
+
+    cases = [Case(f"p{i}_{ph}", f"p{i}", "x", "y", ph) for i in range(6) for ph in ("ED", "ES", None)]
+    parts = [(Dataset(root=None, name="d", cases=tuple(cases)), cases)]
+    assert all(c.phase in ("ED", "ES") for c in apply_subset(parts, "ed_es", 0)[0][1])
+    two = apply_subset(parts, "subjects:2", 0)[0][1]
+    assert len({c.subject for c in two}) == 2 and len(two) == 6
+    keep = subset_images(100, "images:10", 3)
+    assert len(keep) == 10 and len(set(keep)) == 10 and np.array_equal(keep, subset_images(100, "images:10", 3))
+    assert subset_images(100, "all", 0) is None
+    with pytest.raises(ValueError, match="unknown subset"):
+        apply_subset(parts, "k-shot", 0)

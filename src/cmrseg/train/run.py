@@ -13,9 +13,9 @@ from lightning.pytorch.loggers import CSVLogger
 
 from cmrseg.models.bundle import ModelBundle, bundle_from_checkpoint, save_bundle
 from cmrseg.train.config import TrainConfig
-from cmrseg.train.data import concat_slices, load_slices, make_loaders, split_cases
+from cmrseg.train.data import SliceSet, concat_slices, load_slices, make_loaders, split_cases
 from cmrseg.train.module import SegmentationModule
-from cmrseg.train.subsets import apply_subset
+from cmrseg.train.subsets import apply_subset, subset_images
 
 __all__ = ["train", "TrainResult"]
 
@@ -56,6 +56,9 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     train_parts, val_parts = split_cases(config)
     train_parts = apply_subset(train_parts, config.subset, config.seed)
     train_slices = concat_slices([load_slices(ds, cases, config.image_size) for ds, cases in train_parts])
+    keep = subset_images(len(train_slices), config.subset, config.seed)
+    if keep is not None:
+        train_slices = SliceSet(train_slices.images[keep], train_slices.labels[keep], train_slices.case[keep])
     val_slices = (
         concat_slices([load_slices(ds, cases, config.image_size) for ds, cases in val_parts if cases])
         if val_parts

@@ -10,7 +10,7 @@ import numpy as np
 
 from cmrseg.io.datasets.layout import Case, Dataset
 
-__all__ = ["apply_subset"]
+__all__ = ["apply_subset", "subset_images"]
 
 
 def apply_subset(parts: list[tuple[Dataset, list[Case]]], subset: str, seed: int) -> list[tuple[Dataset, list[Case]]]:
@@ -28,3 +28,13 @@ def apply_subset(parts: list[tuple[Dataset, list[Case]]], subset: str, seed: int
             out.append((ds, [c for c in cases if c.subject in keep]))
         return out
     raise ValueError(f"unknown subset {subset!r}; valid: all, ed_es, subjects:N, images:N")
+
+
+def subset_images(n_slices: int, subset: str, seed: int) -> np.ndarray | None:
+    """Indices of the training slices kept by ``images:N`` (seeded), or None for other strategies."""
+    if not subset.startswith("images:"):
+        return None
+    n = int(subset.split(":", 1)[1])
+    if n < 1:
+        raise ValueError(f"subset images:N needs N >= 1, got {subset!r}")
+    return np.sort(np.random.default_rng(seed).permutation(n_slices)[: min(n, n_slices)])
