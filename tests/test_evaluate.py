@@ -59,3 +59,18 @@ def test_two_readers_and_different_grids(tmp_path):
     write_labels(LabelMap(_stack()[:, :, :5], (1.0, 1.0, 8.0)), tmp_path / "r3" / "case1.nii.gz")
     with pytest.raises(ValueError, match="different grids"):
         evaluate_paths(tmp_path / "pred", [tmp_path / "r3"])
+
+
+def test_discretisation_floor_is_sub_pixel_and_below_real_errors():
+    from cmrseg.contours import mask_contour
+    from cmrseg.evaluate import discretisation_floor_mm
+
+    yy, xx = np.mgrid[:96, :96]
+    disc = np.hypot(yy - 47.3, xx - 40.6) < 17.2
+    floor = discretisation_floor_mm(mask_contour(disc), disc.shape, (1.5, 1.5))
+    # rasterising a contour through border-pixel centres (border pixels included) and refitting
+    # moves it by about one pixel: the floor is ~1 px, well under 1.5 px of 1.5 mm
+    assert 0.0 < floor < 1.5 * 1.5
+    rows = evaluate_arrays("c", _stack(shift=2), _stack(), (1.5, 1.0, 8.0))
+    lv = [r for r in rows if r.label == "LV" and r.slice != "all"]
+    assert all(r.hd_floor_mm < r.hd_contour_mm for r in lv)

@@ -18,13 +18,21 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.distance import directed_hausdorff
 
-from cmrseg.contours import densify, slice_contours
+from cmrseg.contours import contour_to_mask, densify, mask_contour, slice_contours
 from cmrseg.io.atomic import atomic_write
 from cmrseg.io.nifti import is_nifti, read_labels
 from cmrseg.labels import FOREGROUND, LABEL_NAMES, Label
 from cmrseg.metrics import dice, hausdorff_mm, iou, mean_surface_distance_mm
 
-__all__ = ["Row", "slice_levels", "evaluate_arrays", "evaluate_paths", "summarise", "write_metrics"]
+__all__ = [
+    "Row",
+    "discretisation_floor_mm",
+    "slice_levels",
+    "evaluate_arrays",
+    "evaluate_paths",
+    "summarise",
+    "write_metrics",
+]
 
 LEVELS = ("basal", "mid", "apical")
 
@@ -42,6 +50,7 @@ class Row:
     hd_mm: float
     msd_mm: float
     hd_contour_mm: float = float("nan")
+    hd_floor_mm: float = float("nan")
     note: str = ""
 
 
@@ -77,6 +86,17 @@ def _contour_hd(pred: np.ndarray | None, ref: np.ndarray | None, spacing: tuple[
     return float(max(directed_hausdorff(p, r)[0], directed_hausdorff(r, p)[0]))
 
 
+def discretisation_floor_mm(
+    contour: np.ndarray | None, shape: tuple[int, int], spacing: tuple[float, float], hull: bool = False
+) -> float:
+    """The best contour Hausdorff distance a mask can reach (the paper's Figure 9): the reference
+    contour against the contour fitted again after rasterising it to pixels."""
+    if contour is None:
+        return float("nan")
+    again = mask_contour(contour_to_mask(np.clip(contour, 0, np.asarray(shape) - 1), shape), hull=hull)
+    return _contour_hd(again, contour, spacing)
+
+
 def _row(
     case: str,
     z: str,
@@ -88,6 +108,7 @@ def _row(
     r: np.ndarray,
     spacing: tuple[float, ...],
     hd_contour: float = float("nan"),
+    floor: float = float("nan"),
 ) -> Row:
     note = "empty prediction" if r.any() and not p.any() else "empty reference" if p.any() and not r.any() else ""
     return Row(
@@ -102,6 +123,7 @@ def _row(
         hausdorff_mm(p, r, spacing),
         mean_surface_distance_mm(p, r, spacing),
         hd_contour,
+        floor,
         note,
     )
 
@@ -137,7 +159,8 @@ def evaluate_arrays(
                 continue
             key = {Label.LV: "endo", Label.MYO: "epi"}.get(c)
             hdc = _contour_hd(cp[key], cr[key], sp[:2]) if key else float("nan")
-            rows.append(_row(case, str(z), level, c, reference, compared, p == c, r == c, sp[:2], hdc))
+            floor = discretisation_floor_mm(cr[key], r.shape, sp[:2], hull=key == "endo") if key else float("nan")
+            rows.append(_row(case, str(z), level, c, reference, compared, p == c, r == c, sp[:2], hdc, floor))
     return rows
 
 
