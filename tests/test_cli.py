@@ -178,3 +178,39 @@ def test_contours_export_json_and_csv(tmp_path):
     assert main(["contours", str(ref), "-o", str(tmp_path / "c.csv")]) == 0
     assert (tmp_path / "c.csv").read_text().startswith("slice,contour,point,i,j,x_mm,y_mm,z_mm")
     assert main(["contours", str(ref), "-o", str(tmp_path / "c.txt")]) == 2
+
+
+def test_report_with_metrics_and_map(tmp_path):
+    from cmrseg.image import Image, LabelMap
+    from cmrseg.io.nifti import write_image, write_labels
+    from tests.conftest import heart_phantom
+
+    img, lab = heart_phantom((64, 64))
+    stack_lab = np.repeat(lab[:, :, None], 4, 2)
+    write_image(Image(np.repeat(img[:, :, None], 4, 2), (1.5, 1.5, 8.0)), tmp_path / "img.nii.gz")
+    write_labels(LabelMap(stack_lab, (1.5, 1.5, 8.0)), tmp_path / "lab.nii.gz")
+    t1 = np.where(stack_lab == 2, 1000.0, 0.0).astype(np.float32)
+    write_image(Image(t1, (1.5, 1.5, 8.0)), tmp_path / "t1.nii.gz")
+    assert (
+        main(["evaluate", str(tmp_path / "lab.nii.gz"), str(tmp_path / "lab.nii.gz"), "-o", str(tmp_path / "ev")]) == 0
+    )
+    assert (
+        main(
+            [
+                "report",
+                str(tmp_path / "img.nii.gz"),
+                "--labels",
+                str(tmp_path / "lab.nii.gz"),
+                "--metrics",
+                str(tmp_path / "ev" / "metrics.csv"),
+                "--map",
+                str(tmp_path / "t1.nii.gz"),
+                "-o",
+                str(tmp_path / "rep"),
+            ]
+        )
+        == 0
+    )
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert "bullseye.png" in page and "violin_dice.png" in page and "hd_floor_mm" in page
+    assert (tmp_path / "rep" / "bullseye.png").exists()

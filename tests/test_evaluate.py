@@ -74,3 +74,17 @@ def test_discretisation_floor_is_sub_pixel_and_below_real_errors():
     rows = evaluate_arrays("c", _stack(shift=2), _stack(), (1.5, 1.0, 8.0))
     lv = [r for r in rows if r.label == "LV" and r.slice != "all"]
     assert all(r.hd_floor_mm < r.hd_contour_mm for r in lv)
+
+
+def test_volume_agreement_with_three_cases(tmp_path):
+    from cmrseg.evaluate import volume_agreement
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "r").mkdir()
+    for k, shift in enumerate((0, 1, 2)):
+        write_labels(LabelMap(_stack(shift=shift, r_cav=8 + 2 * k), (1.0, 1.0, 8.0)), tmp_path / "p" / f"c{k}.nii.gz")
+        write_labels(LabelMap(_stack(r_cav=8 + 2 * k), (1.0, 1.0, 8.0)), tmp_path / "r" / f"c{k}.nii.gz")
+    lines = volume_agreement(tmp_path / "p", tmp_path / "r", tmp_path)
+    assert any(line.startswith("LV volume: ICC(2,1)") for line in lines)
+    assert (tmp_path / "agreement.csv").read_text().startswith("label,unit,n,icc_2_1")
+    assert (tmp_path / "bland_altman_LV.png").exists()

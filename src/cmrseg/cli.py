@@ -55,6 +55,10 @@ def _evaluate(a: argparse.Namespace) -> None:
     check_output(out, a.overwrite)
     rows = evaluate_paths(a.pred, a.ref)
     write_metrics(rows, out, Path(a.output) / "summary.csv")
+    from cmrseg.evaluate import volume_agreement
+
+    for line in volume_agreement(a.pred, a.ref[0], Path(a.output)):
+        print(line)
     print(f"{'compared':8s} {'ref':5s} {'level':7s} {'label':5s} {'n':>4s} {'dice':>6s} {'hd_mm':>7s} {'msd_mm':>7s}")
     for s in summarise(rows):
         print(
@@ -220,10 +224,14 @@ def _function(a: argparse.Namespace) -> None:
 
 
 def _report(a: argparse.Namespace) -> None:
-    from cmrseg.function import cine_function
+    import csv
+
+    import numpy as np
+
+    from cmrseg.function import cine_function, label_volumes_ml
     from cmrseg.io.atomic import check_output
     from cmrseg.io.loader import read_any
-    from cmrseg.io.nifti import read_labels
+    from cmrseg.io.nifti import read_image, read_labels
     from cmrseg.report.html import write_report
 
     check_output(Path(a.output) / "index.html", a.overwrite)
@@ -239,10 +247,38 @@ def _report(a: argparse.Namespace) -> None:
         fn = cine_function(labels.array, labels.spacing)
         function, frame = fn.to_dict(), fn.ed_frame or 0
     elif labels.array.ndim == 3 and image.metadata.get("spacing_known", True):
-        from cmrseg.function import label_volumes_ml
-
         function = {f"{k.lower()}_volume_ml": v for k, v in label_volumes_ml(labels.array, labels.spacing).items()}
-    page = write_report(image, labels, a.output, title=a.title or Path(a.image).name, function=function, frame=frame)
+    metrics = None
+    if a.metrics:
+        with open(a.metrics) as fh:
+            metrics = [
+                {k: (float(v) if k in ("dice", "iou", "hd_mm", "msd_mm") else v) for k, v in r.items()}
+                for r in csv.DictReader(fh)
+            ]
+    segments = None
+    if a.map:
+        from cmrseg.aha import aha_stack, segment_values
+
+        value_map = read_image(a.map).array
+        lab = labels.array[..., frame] if labels.array.ndim == 4 else labels.array
+        lab = lab[:, :, None] if lab.ndim == 2 else lab
+        value_map = value_map[:, :, None] if value_map.ndim == 2 else value_map
+        if value_map.shape != lab.shape:
+            raise ValueError(f"map {a.map} has shape {value_map.shape}, the labels {lab.shape}; they must share a grid")
+        segments = {s: v.median for s, v in segment_values(value_map, aha_stack(lab)).items()}
+        if not segments:
+            raise ValueError("no AHA segments found: the labels need RV touching the myocardium")
+        segments = {s: float(np.round(v, 1)) for s, v in segments.items()}
+    page = write_report(
+        image,
+        labels,
+        a.output,
+        title=a.title or Path(a.image).name,
+        function=function,
+        metrics=metrics,
+        segment_values=segments,
+        frame=frame,
+    )
     print(page)
 
 
@@ -351,6 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--labels", type=Path, help="label map (default: segment the image)")
     rp.add_argument("--model", default="default")
     rp.add_argument("--title")
+    rp.add_argument("--metrics", type=Path, help="metrics.csv of cmrseg evaluate: table and Dice violins per level")
+    rp.add_argument("--map", type=Path, help="parametric map (e.g. T1, ms) on the labels' grid: AHA bullseye")
     rp.add_argument("-o", "--output", type=Path, required=True, help="folder for index.html and its PNGs")
     rp.add_argument("--overwrite", action="store_true")
     rp.set_defaults(func=_report)

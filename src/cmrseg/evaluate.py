@@ -26,6 +26,7 @@ from cmrseg.metrics import dice, hausdorff_mm, iou, mean_surface_distance_mm
 
 __all__ = [
     "Row",
+    "volume_agreement",
     "discretisation_floor_mm",
     "slice_levels",
     "evaluate_arrays",
@@ -252,3 +253,57 @@ def write_metrics(rows: list[Row], path: Path | str, summary_path: Path | str | 
     _write_csv([asdict(r) for r in rows], Path(path))
     if summary_path is not None:
         _write_csv(summarise(rows), Path(summary_path))
+
+
+def volume_agreement(pred: Path | str, ref: Path | str, out_dir: Path) -> list[str]:
+    """With >= 3 cases: per-label volume agreement (ICC(2,1), Bland-Altman) of prediction vs reference,
+    written as ``agreement.csv`` and ``bland_altman_<label>.png`` in ``out_dir``. Volumes in mL when
+    the files record their spacing, else in voxels. Returns printable lines (none with < 3 cases)."""
+    from cmrseg.agreement import agreement, bland_altman_figure
+    from cmrseg.report.figures import save_figure
+
+    pred_files, ref_files = _files(Path(pred)), _files(Path(ref))
+    cases = [c for c in pred_files if c in ref_files]
+    if len(cases) < 3:
+        return []
+    vols: dict[str, tuple[list[float], list[float]]] = {LABEL_NAMES[c]: ([], []) for c in FOREGROUND}
+    unit = "mL"
+    for case in cases:
+        lp, lr = read_labels(pred_files[case]), read_labels(ref_files[case])
+        known = lr.metadata.get("spacing_known", True)
+        unit = unit if known else "voxels"
+        voxel = float(np.prod(lr.spacing[:3])) / 1000.0 if known else 1.0
+        for c in FOREGROUND:
+            vols[LABEL_NAMES[c]][0].append(float((lp.array == c).sum()) * voxel)
+            vols[LABEL_NAMES[c]][1].append(float((lr.array == c).sum()) * voxel)
+    records, lines = [], []
+    for label, (p, r) in vols.items():
+        if not any(r):
+            continue
+        ag = agreement(np.array(p), np.array(r))
+        records.append(
+            {
+                "label": label,
+                "unit": unit,
+                "n": ag.n,
+                "icc_2_1": ag.icc,
+                "icc_ci_low": ag.icc_ci95[0],
+                "icc_ci_high": ag.icc_ci95[1],
+                "bias": ag.bias,
+                "loa_low": ag.loa_low,
+                "loa_high": ag.loa_high,
+            }
+        )
+        save_figure(
+            bland_altman_figure(
+                np.array(p), np.array(r), f"mean {label} volume ({unit})", f"prediction - reference ({unit})"
+            ),
+            out_dir / f"bland_altman_{label}.png",
+        )
+        lines.append(
+            f"{label} volume: ICC(2,1) {ag.icc:.3f}, bias {ag.bias:+.1f} {unit}, "
+            f"limits of agreement [{ag.loa_low:.1f}, {ag.loa_high:.1f}]"
+        )
+    if records:
+        _write_csv(records, out_dir / "agreement.csv")
+    return lines
