@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +46,9 @@ def agreement(a: np.ndarray, b: np.ndarray) -> Agreement:
     long = pd.DataFrame(
         {"target": np.tile(np.arange(n), 2), "rater": np.repeat(["a", "b"], n), "value": np.concatenate([a, b])}
     )
-    table = pg.intraclass_corr(long, targets="target", raters="rater", ratings="value").set_index("Type")
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # identical readers: ICC is degenerate, not an error
+        table = pg.intraclass_corr(long, targets="target", raters="rater", ratings="value").set_index("Type")
     icc = float(table.loc["ICC(A,1)", "ICC"])
     ci = tuple(float(v) for v in table.loc["ICC(A,1)", "CI95"])
     diff = a - b
