@@ -66,7 +66,9 @@ def bland_altman_figure(a: np.ndarray, b: np.ndarray, xlabel: str = "mean", ylab
 
     a, b = _pairs(a, b)
     fig, ax = plt.subplots(figsize=(5, 4))
-    pg.plot_blandaltman(a, b, ax=ax)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # zero-spread differences: CI bands degenerate
+        pg.plot_blandaltman(a, b, ax=ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.tight_layout()
