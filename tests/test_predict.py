@@ -87,3 +87,17 @@ def test_predictor_round_trip_through_nifti(tmp_path, predictor):
     assert [p.name for p in written] == ["a.nii.gz", "b.nii.gz"]
     out = read_labels(tmp_path / "out" / "a.nii.gz")
     np.testing.assert_allclose(out.affine, small.affine, atol=1e-5)
+
+
+def test_invert_auto_picks_the_polarity_of_the_blood():
+    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz").array[:, :, 3:8]
+    auto = Predictor("default", device="cpu", invert="auto")
+    auto.predict_array(image)
+    assert auto.last_polarity == ["original"]
+    black_blood = image.max() - image  # bright blood made dark
+    labels = auto.predict_array(black_blood)
+    assert auto.last_polarity == ["inverted"]
+    ref = read_labels(EXAMPLES / "mnms2_001_SA_ED_gt.nii.gz").array[:, :, 3:8]
+    assert dice(labels == 3, ref == 3) > 0.7
+    with pytest.raises(ValueError, match="invert"):
+        Predictor("default", invert="sometimes")

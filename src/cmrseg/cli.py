@@ -41,7 +41,7 @@ def _predict(a: argparse.Namespace) -> None:
         device=a.device,
         tta=a.tta,
         overwrite=a.overwrite,
-        invert=a.invert == "on",
+        invert=a.invert,
         series=a.series,
     ):
         print(path)
@@ -332,7 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="test-time augmentation: average over 90-degree rotations (incl. flipping both axes)",
     )
     pr.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    pr.add_argument("--invert", default="off", choices=["off", "on"], help="invert intensities (black-blood images)")
+    pr.add_argument(
+        "--invert",
+        default="off",
+        choices=["off", "on", "auto"],
+        help="invert intensities (black-blood images); auto: keep the polarity the model is more confident in",
+    )
     pr.add_argument("--series", help="SeriesInstanceUID or SeriesNumber when a DICOM folder holds several")
     pr.add_argument("--overwrite", action="store_true")
     pr.set_defaults(func=_predict)

@@ -15,7 +15,15 @@ from scipy import ndimage
 from cmrseg.image import Image, LabelMap
 from cmrseg.preprocess import fit_square, invert_intensity, normalise_intensity, restore_probabilities
 
-__all__ = ["Predictor", "MODEL_NAMES", "resolve_model_path", "largest_components", "predict_file", "segment"]
+__all__ = [
+    "polarity_confidence",
+    "Predictor",
+    "MODEL_NAMES",
+    "resolve_model_path",
+    "largest_components",
+    "predict_file",
+    "segment",
+]
 
 _WEIGHTS = Path(__file__).parent / "weights"
 #: shipped model names -> files in the package
@@ -46,6 +54,16 @@ def largest_components(labels: np.ndarray, num_classes: int = 4) -> np.ndarray:
     return out
 
 
+def polarity_confidence(probabilities: np.ndarray) -> float:
+    """Mean maximum class probability over the pixels predicted as heart (any foreground class).
+
+    ``probabilities`` is ``(N, C, H, W)``; 0 when nothing is predicted. Used by ``invert="auto"``:
+    a model trained on bright-blood images is markedly less sure on images of the wrong polarity.
+    """
+    fg = probabilities.argmax(1) > 0
+    return float(probabilities.max(1)[fg].mean()) if fg.any() else 0.0
+
+
 class Predictor:
     """Loads a model once and segments slices, stacks and cines many times.
 
@@ -62,8 +80,10 @@ class Predictor:
         Slices per forward pass.
     keep_largest : bool
         Keep only the largest connected component of each class per slice.
-    invert : bool
-        Invert intensities (black-blood -> bright-blood) before segmenting.
+    invert : bool or str
+        ``off``/``False``, ``on``/``True`` (invert intensities, e.g. black-blood -> bright-blood, before
+        segmenting), or ``auto``: segment both polarities and keep the one the model is more confident
+        in (:func:`polarity_confidence`); the choice per frame is in ``last_polarity``.
     """
 
     def __init__(
@@ -73,7 +93,7 @@ class Predictor:
         tta: bool = False,
         batch_size: int = 16,
         keep_largest: bool = True,
-        invert: bool = False,
+        invert: bool | str = False,
         tta_mode: str = "rot90",
     ) -> None:
         import torch
@@ -89,7 +109,11 @@ class Predictor:
         self.num_classes = bundle.config.num_classes
         if tta_mode not in ("rot90", "flip"):
             raise ValueError(f"unknown tta_mode {tta_mode!r}; valid: ['flip', 'rot90']")
+        invert = {True: "on", False: "off"}.get(invert, invert)  # type: ignore[call-overload]
+        if invert not in ("off", "on", "auto"):
+            raise ValueError(f"invert must be off, on or auto, got {invert!r}")
         self.tta, self.batch_size, self.keep_largest, self.invert = tta, batch_size, keep_largest, invert
+        self.last_polarity: list[str] = []
         self.tta_mode = tta_mode
         torch.set_grad_enabled(False)
 
@@ -134,12 +158,20 @@ class Predictor:
         vol = array.reshape(array.shape[:2] + (1, 1)) if array.ndim == 2 else array
         vol = vol[..., None] if vol.ndim == 3 else vol
         labels = np.zeros(vol.shape, np.uint8)
+        self.last_polarity = []
         for t in range(vol.shape[3]):
             norm = normalise_intensity(vol[..., t])
             slices = np.moveaxis(norm, 2, 0)
-            if self.invert:
-                slices = np.stack([invert_intensity(s) for s in slices])
-            lab = self.predict_probabilities(slices).argmax(1).astype(np.uint8)
+            inverted = np.stack([invert_intensity(s) for s in slices]) if self.invert != "off" else None
+            if self.invert == "auto":
+                plain, flipped = self.predict_probabilities(slices), self.predict_probabilities(inverted)
+                use_inverted = polarity_confidence(flipped) > polarity_confidence(plain)
+                probs = flipped if use_inverted else plain
+            else:
+                use_inverted = self.invert == "on"
+                probs = self.predict_probabilities(inverted if use_inverted else slices)
+            self.last_polarity.append("inverted" if use_inverted else "original")
+            lab = probs.argmax(1).astype(np.uint8)
             if self.keep_largest:
                 lab = np.stack([largest_components(s, self.num_classes) for s in lab])
             labels[..., t] = np.moveaxis(lab, 0, 2)
@@ -170,7 +202,7 @@ def predict_file(
     device: str = "auto",
     tta: bool = False,
     overwrite: bool = False,
-    invert: bool = False,
+    invert: bool | str = False,
     series: str | None = None,
 ) -> list[Path]:
     """One call: segment a NIfTI file, a DICOM folder, or a folder of NIfTI files.
