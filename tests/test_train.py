@@ -80,3 +80,58 @@ def test_subset_strategies():
     assert subset_images(100, "all", 0) is None
     with pytest.raises(ValueError, match="unknown subset"):
         apply_subset(parts, "k-shot", 0)
+
+
+def test_marginal_logits_fold_unlabelled_classes_into_background():
+    import torch
+
+    from cmrseg.train.module import marginal_logits
+
+    logits = torch.log(torch.tensor([0.1, 0.3, 0.2, 0.4])).view(1, 4, 1, 1)  # bg, RV, MYO, LV
+    target = torch.tensor([3]).view(1, 1, 1, 1)
+    merged, t = marginal_logits(logits, target, (2, 3))
+    probs = torch.softmax(merged, 1).flatten()
+    assert probs.tolist() == pytest.approx([0.4, 0.2, 0.4])  # background absorbs the RV's 0.3
+    assert t.item() == 2
+    same, t2 = marginal_logits(logits, target, (1, 2, 3))
+    assert same is logits and t2 is target
+
+
+def test_finetune_freezes_the_encoder_and_handles_missing_classes(tmp_path):
+    import torch
+
+    from cmrseg.cli import main
+    from cmrseg.io.datasets import convert
+    from cmrseg.models.bundle import load_bundle
+    from cmrseg.predict import resolve_model_path
+
+    convert("sunnybrook", data_path("sunnybrook"), tmp_path / "sb")  # LV and MYO only, no RV
+    run = tmp_path / "ft"
+    argv = [
+        "finetune",
+        "--data",
+        str(tmp_path / "sb"),
+        "-o",
+        str(run),
+        "--epochs",
+        "1",
+        "--freeze-epochs",
+        "1",
+        "--batch-size",
+        "2",
+        "--max-batches",
+        "2",
+        "--folds",
+        "2",
+        "--augment",
+        "basic",
+    ]
+    assert main(argv) == 0
+    start = load_bundle(resolve_model_path("default")).model.state_dict()
+    tuned = load_bundle(run / "model.pt").model.state_dict()
+    enc = [k for k in start if k.startswith("encoder.") and start[k].is_floating_point() and "running" not in k]
+    dec = [k for k in start if k.startswith("decoder.") and start[k].is_floating_point() and "running" not in k]
+    assert all(torch.allclose(start[k], tuned[k], atol=1e-3) for k in enc if "bn" not in k and "weight" in k)
+    assert any(not torch.allclose(start[k], tuned[k], atol=1e-4) for k in dec)
+    rows = list(csv.DictReader(open(run / "metrics.csv")))
+    assert any(r.get("val_dice_LV") for r in rows) and not any(r.get("val_dice_RV") for r in rows)

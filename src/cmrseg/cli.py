@@ -31,6 +31,39 @@ def _train(a: argparse.Namespace) -> None:
     print(f"model written to {result['model']}")
 
 
+def _finetune(a: argparse.Namespace) -> None:
+    from cmrseg.models.bundle import load_bundle
+    from cmrseg.predict import resolve_model_path
+    from cmrseg.train import train
+    from cmrseg.train.config import TrainConfig
+
+    start = load_bundle(resolve_model_path(a.init_from))
+    config = TrainConfig(
+        data=tuple(str(d) for d in a.data),
+        output=str(a.output),
+        model=start.config,
+        image_size=start.image_size,
+        loss="dice_ce",
+        optimizer="adamw",
+        lr=a.lr,
+        scheduler="none",
+        epochs=a.epochs,
+        batch_size=a.batch_size,
+        augment=a.augment,
+        invert_probability=a.invert_probability,
+        folds=a.folds,
+        fold=a.fold,
+        subset=a.subset,
+        seed=a.seed,
+        max_batches_per_epoch=a.max_batches,
+        init_from=None if a.scratch else str(a.init_from),
+        freeze_encoder_epochs=0 if a.scratch else a.freeze_epochs,
+        unfrozen_lr=a.unfrozen_lr,
+    )
+    result = train(config, resume=not a.restart)
+    print(f"model written to {result['model']}")
+
+
 def _predict(a: argparse.Namespace) -> None:
     from cmrseg.predict import predict_file
 
@@ -321,6 +354,26 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--fold", type=int)
     t.add_argument("--restart", action="store_true", help="ignore an existing last.ckpt instead of resuming")
     t.set_defaults(func=_train)
+
+    ft = sub.add_parser("finetune", help="adapt a model to new data: frozen encoder, then all layers at a lower lr")
+    ft.add_argument("--from", dest="init_from", default="default", help="'default' or a model file to start from")
+    ft.add_argument("--scratch", action="store_true", help="same architecture, random initial weights")
+    ft.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folder(s) from cmrseg convert")
+    ft.add_argument("-o", "--output", type=Path, required=True, help="run folder")
+    ft.add_argument("--epochs", type=int, default=60, help="total epochs (paper: 30 frozen + 30 unfrozen)")
+    ft.add_argument("--freeze-epochs", type=int, default=30, help="epochs with the encoder frozen")
+    ft.add_argument("--lr", type=float, default=1e-4, help="learning rate while frozen")
+    ft.add_argument("--unfrozen-lr", type=float, default=1e-5, help="learning rate after unfreezing")
+    ft.add_argument("--batch-size", type=int, default=16)
+    ft.add_argument("--augment", default="heavy", choices=["none", "basic", "heavy"])
+    ft.add_argument("--invert-probability", type=float, default=0.0)
+    ft.add_argument("--subset", default="all", help="all, ed_es, subjects:N or images:N")
+    ft.add_argument("--folds", type=int, default=5)
+    ft.add_argument("--fold", type=int, default=0)
+    ft.add_argument("--seed", type=int, default=0)
+    ft.add_argument("--max-batches", type=int, help="cap batches per epoch (smoke tests)")
+    ft.add_argument("--restart", action="store_true")
+    ft.set_defaults(func=_finetune)
 
     pr = sub.add_parser("predict", help="segment a NIfTI file, a DICOM folder or a folder of NIfTI files")
     pr.add_argument("input", type=Path)

@@ -23,7 +23,9 @@ class TrainConfig:
 
     ``folds`` > 1 selects k-fold cross-validation at subject level and ``fold`` the held-out
     fold; ``folds`` = 1 trains on all subjects with no validation. ``subset`` selects a data
-    subset strategy (``all``, ``ed_es``, ``subjects:N``, ``images:N``).
+    subset strategy (``all``, ``ed_es``, ``subjects:N``, ``images:N``). Fine-tuning:
+    ``init_from`` (``default`` or a model file) starts from trained weights, the encoder stays
+    frozen for ``freeze_encoder_epochs`` and then trains at ``unfrozen_lr`` (default ``lr / 10``).
     """
 
     data: tuple[str, ...]
@@ -49,6 +51,9 @@ class TrainConfig:
     devices: int | str = "auto"
     num_workers: int = 0
     max_batches_per_epoch: int | None = None
+    init_from: str | None = None
+    freeze_encoder_epochs: int = 0
+    unfrozen_lr: float | None = None
 
     def __post_init__(self) -> None:
         if not self.data:
@@ -61,6 +66,8 @@ class TrainConfig:
             raise ValueError(f"unknown precision {self.precision!r}; valid: {list(PRECISIONS)}")
         if self.folds < 1 or not 0 <= self.fold < self.folds:
             raise ValueError(f"need folds >= 1 and 0 <= fold < folds, got {self.folds}, {self.fold}")
+        if self.freeze_encoder_epochs and self.scheduler != "none":
+            raise ValueError("freeze_encoder_epochs needs scheduler 'none' (constant lr, then unfrozen_lr)")
         if self.image_size % 32:
             raise ValueError(f"image_size must be a multiple of 32, got {self.image_size}")
         for name in ("lr", "epochs", "batch_size"):

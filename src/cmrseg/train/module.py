@@ -12,23 +12,62 @@ from cmrseg.losses import build_loss
 from cmrseg.models.registry import build_model
 from cmrseg.train.config import TrainConfig
 
-__all__ = ["SegmentationModule"]
+__all__ = ["SegmentationModule", "marginal_logits"]
+
+
+def marginal_logits(
+    logits: torch.Tensor, target: torch.Tensor, labelled: tuple[int, ...]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Marginal loss inputs for data that labels only some classes.
+
+    The logits of unlabelled classes are folded into background (``logsumexp``: their
+    probabilities add up), so predicting an unannotated class is never penalised; labelled
+    classes keep their channels, renumbered 1..k in ``target``.
+    """
+    classes = logits.shape[1]
+    unlabelled = [c for c in range(1, classes) if c not in labelled]
+    if not unlabelled:
+        return logits, target
+    bg = torch.logsumexp(logits[:, [0, *unlabelled]], dim=1, keepdim=True)
+    merged = torch.cat([bg, logits[:, list(labelled)]], dim=1)
+    lut = torch.zeros(classes, dtype=target.dtype, device=target.device)
+    for k, c in enumerate(labelled, start=1):
+        lut[c] = k
+    return merged, lut[target]
 
 
 class SegmentationModule(L.LightningModule):
-    def __init__(self, config: TrainConfig) -> None:
+    def __init__(self, config: TrainConfig, labelled: tuple[int, ...] | None = None) -> None:
         super().__init__()
         self.config = config
         self.net = build_model(config.model)
+        if config.init_from:
+            from cmrseg.models.bundle import load_bundle
+            from cmrseg.predict import resolve_model_path
+
+            self.net.load_state_dict(load_bundle(resolve_model_path(config.init_from)).model.state_dict())
         self.loss = build_loss(config.loss)
+        self.labelled = tuple(sorted(labelled)) if labelled else tuple(range(1, config.model.num_classes))
         self._stats = torch.zeros(config.model.num_classes, 3)  # tp, fp, fn
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
+    def on_train_epoch_start(self) -> None:
+        n = self.config.freeze_encoder_epochs
+        if not n:
+            return
+        frozen = self.current_epoch < n
+        for p in self.net.encoder.parameters():
+            p.requires_grad_(not frozen)
+        if self.current_epoch == n:  # unfreeze at a lower learning rate
+            lr = self.config.unfrozen_lr or self.config.lr / 10
+            for group in self.optimizers().optimizer.param_groups:
+                group["lr"] = lr
+
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         image, target = batch
-        loss = self.loss(self.net(image).float(), target)
+        loss = self.loss(*marginal_logits(self.net(image).float(), target, self.labelled))
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(image))
         return loss
 
@@ -38,15 +77,17 @@ class SegmentationModule(L.LightningModule):
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         image, target = batch
         logits = self.net(image).float()
-        self.log("val_loss", self.loss(logits, target), on_epoch=True, batch_size=len(image))
+        self.log(
+            "val_loss", self.loss(*marginal_logits(logits, target, self.labelled)), on_epoch=True, batch_size=len(image)
+        )
         pred, ref = logits.argmax(1), target[:, 0]
-        for c in range(1, self.config.model.num_classes):
+        for c in self.labelled:
             p, r = pred == c, ref == c
             self._stats[c] += torch.stack([(p & r).sum(), (p & ~r).sum(), (~p & r).sum()]).cpu().float()
 
     def on_validation_epoch_end(self) -> None:
         dices = []
-        for c in range(1, self.config.model.num_classes):
+        for c in self.labelled:
             tp, fp, fn = self._stats[c]
             dice = float(2 * tp / max(float(2 * tp + fp + fn), 1.0))
             dices.append(dice)

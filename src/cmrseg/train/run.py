@@ -94,7 +94,10 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     ckpt_path = str(last) if resume and last.exists() else None
     if ckpt_path:
         _check_resumable(torch.load(last, map_location="cpu", weights_only=False)["cmrseg_config"], config)
-    trainer.fit(SegmentationModule(config), train_loader, val_loader, ckpt_path=ckpt_path)
+    labelled = set.intersection(*(set(ds.labelled_classes) for ds, _ in train_parts))
+    if not labelled:
+        raise ValueError("the training datasets label no class in common")
+    trainer.fit(SegmentationModule(config, tuple(labelled)), train_loader, val_loader, ckpt_path=ckpt_path)
 
     best = checkpoint.best_model_path or str(last)
     ckpt = torch.load(best, map_location="cpu", weights_only=False)
