@@ -135,3 +135,29 @@ def test_finetune_freezes_the_encoder_and_handles_missing_classes(tmp_path):
     assert any(not torch.allclose(start[k], tuned[k], atol=1e-4) for k in dec)
     rows = list(csv.DictReader(open(run / "metrics.csv")))
     assert any(r.get("val_dice_LV") for r in rows) and not any(r.get("val_dice_RV") for r in rows)
+
+
+def test_confidence_sets_select_by_volume_agreement(tmp_path):
+    from cmrseg.image import Image
+    from cmrseg.io.datasets.layout import Case, Dataset, load_dataset, save_dataset
+    from cmrseg.io.nifti import write_image
+    from cmrseg.train.pseudo import SubjectVolumes, select_confident, write_pseudo_dataset
+
+    ref = {"a": SubjectVolumes(100.0, 40.0), "b": SubjectVolumes(100.0, 40.0), "c": SubjectVolumes(100.0, 40.0)}
+    pred = {"a": SubjectVolumes(103.0, 41.0), "b": SubjectVolumes(112.0, 40.0), "c": SubjectVolumes(100.0, 46.0)}
+    assert ref["a"].ef == pytest.approx(60.0)
+    assert select_confident(pred, ref, 5) == ["a"]
+    assert select_confident(pred, ref, 15) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="positive"):
+        select_confident(pred, ref, 0)
+    cases = []
+    for s in ("a", "b"):
+        write_image(Image(np.ones((8, 8, 2), np.float32), (1.0, 1.0, 8.0)), tmp_path / "src" / "images" / f"{s}.nii.gz")
+        cases.append(Case(s, s, f"images/{s}.nii.gz", None, "ED"))
+    src = Dataset(tmp_path / "src", "toy", tuple(cases))
+    save_dataset(src)
+    preds = {s: np.full((8, 8, 2), 3, np.uint8) for s in ("a", "b")}
+    out = write_pseudo_dataset(src, preds, ["a"], tmp_path / "pseudo")
+    again = load_dataset(tmp_path / "pseudo")
+    assert [c.id for c in again.cases] == ["a"] and again.cases[0].extra["pseudo_label"] is True
+    assert out.name == "toy-pseudo"

@@ -1,0 +1,115 @@
+"""Pseudo-labels with confidence sets (7T transfer-learning paper).
+
+Segment an unlabelled set with a model, compute each subject's EDV, ESV and EF from the
+predictions, and keep the subjects whose three values all lie within +-``tolerance`` percent of
+reference values (e.g. from clinical reports). The kept subjects, with the predictions as labels,
+form a new dataset to train on. Volumes are compared as ratios, so voxel counts serve when the
+files carry no spacing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cmrseg.image import LabelMap
+from cmrseg.io.datasets.layout import Case, Dataset, save_dataset
+from cmrseg.io.nifti import read_image, write_image, write_labels
+from cmrseg.labels import Label
+
+__all__ = ["SubjectVolumes", "volumes_from_labels", "predicted_volumes", "select_confident", "write_pseudo_dataset"]
+
+
+@dataclass(frozen=True)
+class SubjectVolumes:
+    """LV end-diastolic and end-systolic volume (any consistent unit) and EF in percent."""
+
+    edv: float
+    esv: float
+
+    @property
+    def ef(self) -> float:
+        return 100.0 * (self.edv - self.esv) / self.edv if self.edv > 0 else float("nan")
+
+
+def _lv(labels: np.ndarray, spacing: tuple[float, ...], known: bool) -> float:
+    voxel = float(np.prod(spacing[:3])) / 1000.0 if known else 1.0
+    return float((labels == Label.LV).sum()) * voxel
+
+
+def volumes_from_labels(dataset: Dataset) -> dict[str, SubjectVolumes]:
+    """Reference volumes per subject from a dataset's own ED/ES label maps."""
+    from cmrseg.io.nifti import read_labels
+
+    out: dict[str, dict[str, float]] = {}
+    for c in dataset.cases:
+        if c.label and c.phase in ("ED", "ES"):
+            lab = read_labels(dataset.root / c.label)
+            out.setdefault(c.subject, {})[c.phase] = _lv(lab.array, lab.spacing, dataset.spacing_known)
+    return {s: SubjectVolumes(v["ED"], v["ES"]) for s, v in out.items() if {"ED", "ES"} <= set(v)}
+
+
+def predicted_volumes(predictor, dataset: Dataset, subjects: list[str] | None = None):  # noqa: ANN001, ANN201
+    """``({subject: SubjectVolumes}, {case id: predicted labels})`` for the ED/ES cases of ``dataset``."""
+    vols: dict[str, dict[str, float]] = {}
+    preds: dict[str, np.ndarray] = {}
+    for c in dataset.cases:
+        if c.phase not in ("ED", "ES") or (subjects is not None and c.subject not in subjects):
+            continue
+        image = read_image(dataset.root / c.image)
+        preds[c.id] = predictor.predict_array(image.array)
+        vols.setdefault(c.subject, {})[c.phase] = _lv(preds[c.id], image.spacing, dataset.spacing_known)
+    return {s: SubjectVolumes(v["ED"], v["ES"]) for s, v in vols.items() if {"ED", "ES"} <= set(v)}, preds
+
+
+def select_confident(
+    predicted: dict[str, SubjectVolumes], reference: dict[str, SubjectVolumes], tolerance_percent: float
+) -> list[str]:
+    """Subjects whose predicted EDV, ESV and EF are all within +-tolerance % of the reference."""
+    if tolerance_percent <= 0:
+        raise ValueError(f"tolerance must be a positive percentage, got {tolerance_percent}")
+    keep = []
+    for s, p in predicted.items():
+        r = reference.get(s)
+        if r is None or r.edv <= 0 or r.esv <= 0:
+            continue
+        rel = [abs(p.edv / r.edv - 1), abs(p.esv / r.esv - 1), abs(p.ef / r.ef - 1) if r.ef else np.inf]
+        if max(rel) * 100 <= tolerance_percent:
+            keep.append(s)
+    return sorted(keep)
+
+
+def write_pseudo_dataset(
+    dataset: Dataset, predictions: dict[str, np.ndarray], subjects: list[str], dst: Path | str
+) -> Dataset:
+    """A new dataset at ``dst`` with the kept subjects' images and their predicted labels."""
+    dst = Path(dst)
+    cases = []
+    for c in dataset.cases:
+        if c.subject not in subjects or c.id not in predictions:
+            continue
+        image = read_image(dataset.root / c.image)
+        write_image(image, dst / "images" / f"{c.id}.nii.gz")
+        write_labels(LabelMap.like(image, predictions[c.id]), dst / "labels" / f"{c.id}.nii.gz")
+        cases.append(
+            Case(
+                c.id,
+                c.subject,
+                f"images/{c.id}.nii.gz",
+                f"labels/{c.id}.nii.gz",
+                c.phase,
+                {**c.extra, "pseudo_label": True},
+            )
+        )
+    ds = Dataset(
+        dst,
+        f"{dataset.name}-pseudo",
+        tuple(cases),
+        source=f"pseudo-labels of {dataset.name}",
+        licence=dataset.licence,
+        spacing_known=dataset.spacing_known,
+    )
+    save_dataset(ds)
+    return ds
