@@ -23,7 +23,8 @@ class TrainConfig:
 
     ``folds`` > 1 selects k-fold cross-validation at subject level and ``fold`` the held-out
     fold; ``folds`` = 1 trains on all subjects with no validation. ``subset`` selects a data
-    subset strategy (``all``, ``ed_es``, ``subjects:N``, ``images:N``). Fine-tuning:
+    subset strategy (``all``, ``ed_es``, ``subjects:N``, ``images:N``); ``contrasts`` keeps only
+    cases of those contrasts (e.g. MyoPS ``C0``; cases without a contrast are kept). Fine-tuning:
     ``init_from`` (``default`` or a model file) starts from trained weights, the encoder stays
     frozen for ``freeze_encoder_epochs`` and then trains at ``unfrozen_lr`` (default ``lr / 10``).
     """
@@ -51,6 +52,7 @@ class TrainConfig:
     devices: int | str = "auto"
     num_workers: int = 0
     max_batches_per_epoch: int | None = None
+    contrasts: tuple[str, ...] | None = None
     init_from: str | None = None
     freeze_encoder_epochs: int = 0
     unfrozen_lr: float | None = None
@@ -78,6 +80,7 @@ class TrainConfig:
         out = asdict(self)
         out["data"] = list(self.data)
         out["model"]["decoder_channels"] = list(self.model.decoder_channels)
+        out["contrasts"] = None if self.contrasts is None else list(self.contrasts)
         return out
 
 
@@ -94,6 +97,8 @@ def config_from_dict(doc: dict[str, Any]) -> TrainConfig:
         raise ValueError(f"unknown model keys {sorted(set(model) - model_known)}; valid: {sorted(model_known)}")
     if "decoder_channels" in model:
         model["decoder_channels"] = tuple(model["decoder_channels"])
+    if doc.get("contrasts") is not None:
+        doc["contrasts"] = tuple(doc["contrasts"])
     data = doc.pop("data", None)
     if isinstance(data, str):
         data = [data]

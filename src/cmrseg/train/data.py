@@ -57,6 +57,9 @@ def split_cases(config: TrainConfig) -> tuple[list[tuple[Dataset, list[Case]]], 
     train, val = [], []
     for root in config.data:
         ds = load_dataset(root)
+        if config.contrasts is not None:
+            keep = tuple(c for c in ds.cases if c.extra.get("contrast", None) in (None, *config.contrasts))
+            ds = Dataset(ds.root, ds.name, keep, ds.source, ds.licence, ds.spacing_known, ds.labelled_classes)
         if config.folds == 1:
             train.append((ds, list(ds.cases)))
             continue
