@@ -156,99 +156,34 @@ def _map(quantity: str):  # noqa: ANN202
     return run
 
 
-def _blood_value(arg: str, t1_map, name: str) -> float:  # noqa: ANN001
-    import numpy as np
-
-    from cmrseg.io.nifti import read_labels
-
-    try:
-        return float(arg)
-    except ValueError:
-        pass
-    mask = read_labels(arg).array > 0
-    if mask.shape != t1_map.shape:
-        raise ValueError(f"{name} mask {arg} has shape {mask.shape}, the T1 map {t1_map.shape}")
-    if not mask.any():
-        raise ValueError(f"{name} mask {arg} is empty")
-    return float(np.nanmedian(t1_map[mask]))
-
-
 def _ecv(a: argparse.Namespace) -> None:
     import numpy as np
 
-    from cmrseg.image import Image
-    from cmrseg.io.atomic import check_output
-    from cmrseg.io.nifti import read_image, write_image
-    from cmrseg.mapping.ecv import check_haematocrit, ecv_map
+    from cmrseg.mapping.maps import ecv_from_files
 
-    check_haematocrit(a.hct)
-    check_output(a.output, a.overwrite)
-    pre, post = read_image(a.pre), read_image(a.post)
-    if pre.shape != post.shape or not np.allclose(pre.affine, post.affine, atol=1e-3):
-        raise ValueError(f"pre ({pre.shape}) and post ({post.shape}) T1 maps must share one grid; register them first")
-    bpre = _blood_value(a.blood_pre, pre.array, "--blood-pre")
-    bpost = _blood_value(a.blood_post, post.array, "--blood-post")
-    ecv = ecv_map(pre.array, post.array, bpre, bpost, a.hct)
-    write_image(Image(ecv, pre.spacing, pre.affine, {"unit": "percent"}), a.output)
+    bpre, bpost, ecv = ecv_from_files(a.pre, a.post, a.blood_pre, a.blood_post, a.hct, a.output, a.overwrite)
     print(f"blood T1 pre {bpre:.0f} ms, post {bpost:.0f} ms; median ECV {float(np.nanmedian(ecv)):.1f}%")
     print(a.output)
 
 
-def _labels_or_segment(path: Path, model: str, spacing: str | None, predictor_cache: dict):  # noqa: ANN202
-    """A label map from ``path``: used as is if its values are labels, else segmented first."""
-    import numpy as np
-
-    from cmrseg.io.loader import read_any
-
-    image = read_any(path)
-    values = np.unique(image.array)
-    if np.all(np.isin(values, [0, 1, 2, 3])):
-        labels = image.array.astype(np.uint8)
-    else:
-        if "p" not in predictor_cache:
-            from cmrseg.predict import Predictor
-
-            predictor_cache["p"] = Predictor(model)
-        labels = predictor_cache["p"].predict_array(image.array)
-    if spacing:
-        sp = tuple(float(v) for v in spacing.split(","))
-        if len(sp) != 3:
-            raise ValueError(f"--spacing needs three values dx,dy,dz in mm, got {spacing!r}")
-    elif not image.metadata.get("spacing_known", True):
-        raise ValueError(
-            f"{path} records no voxel spacing, so volumes in mL cannot be computed; "
-            "give it with --spacing dx,dy,dz (mm)"
-        )
-    else:
-        sp = tuple(image.spacing)
-    if len(sp) < 3:
-        raise ValueError(f"{path} is 2D; function needs a short-axis stack (X, Y, Z) or cine (X, Y, Z, T)")
-    return labels, sp
+def _spacing(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--spacing needs numbers dx,dy,dz in mm, got {text!r}") from None
 
 
 def _function(a: argparse.Namespace) -> None:
     import json
 
-    from cmrseg.function import cardiac_function, cine_function
     from cmrseg.io.atomic import atomic_write, check_output
+    from cmrseg.study import function_from_files
 
     if a.output:
         check_output(a.output, a.overwrite)
-    cache: dict = {}
-    if a.cine is not None:
-        if a.ed or a.es:
-            raise ValueError("give either a CINE or --ed and --es, not both")
-        labels, sp = _labels_or_segment(a.cine, a.model, a.spacing, cache)
-        if labels.ndim != 4:
-            raise ValueError(f"{a.cine} has shape {labels.shape}; a cine must be (X, Y, Z, T) (or use --ed/--es)")
-        result = cine_function(labels, sp)
-    else:
-        if not (a.ed and a.es):
-            raise ValueError("give a 4D CINE, or both --ed and --es stacks")
-        ed, sp = _labels_or_segment(a.ed, a.model, a.spacing, cache)
-        es, _ = _labels_or_segment(a.es, a.model, a.spacing, cache)
-        result = cardiac_function(ed, es, sp)
-    doc = result.to_dict()
+    doc = function_from_files(a.cine, a.ed, a.es, a.model, _spacing(a.spacing)).to_dict()
     for key, value in doc.items():
         print(f"{key:16s} {value if isinstance(value, int) or value is None else round(value, 1)}")
     if a.output:
@@ -257,62 +192,11 @@ def _function(a: argparse.Namespace) -> None:
 
 
 def _report(a: argparse.Namespace) -> None:
-    import csv
-
-    import numpy as np
-
-    from cmrseg.function import cine_function, label_volumes_ml
     from cmrseg.io.atomic import check_output
-    from cmrseg.io.loader import read_any
-    from cmrseg.io.nifti import read_image, read_labels
-    from cmrseg.report.html import write_report
+    from cmrseg.study import report_from_files
 
     check_output(Path(a.output) / "index.html", a.overwrite)
-    image = read_any(a.image)
-    if a.labels:
-        labels = read_labels(a.labels)
-    else:
-        from cmrseg.predict import Predictor
-
-        labels = Predictor(a.model).predict_image(image)
-    function, frame = None, 0
-    if labels.array.ndim == 4 and image.metadata.get("spacing_known", True):
-        fn = cine_function(labels.array, labels.spacing)
-        function, frame = fn.to_dict(), fn.ed_frame or 0
-    elif labels.array.ndim == 3 and image.metadata.get("spacing_known", True):
-        function = {f"{k.lower()}_volume_ml": v for k, v in label_volumes_ml(labels.array, labels.spacing).items()}
-    metrics = None
-    if a.metrics:
-        with open(a.metrics) as fh:
-            metrics = [
-                {k: (float(v) if k in ("dice", "iou", "hd_mm", "msd_mm") else v) for k, v in r.items()}
-                for r in csv.DictReader(fh)
-            ]
-    segments = None
-    if a.map:
-        from cmrseg.aha import aha_stack, segment_values
-
-        value_map = read_image(a.map).array
-        lab = labels.array[..., frame] if labels.array.ndim == 4 else labels.array
-        lab = lab[:, :, None] if lab.ndim == 2 else lab
-        value_map = value_map[:, :, None] if value_map.ndim == 2 else value_map
-        if value_map.shape != lab.shape:
-            raise ValueError(f"map {a.map} has shape {value_map.shape}, the labels {lab.shape}; they must share a grid")
-        segments = {s: v.median for s, v in segment_values(value_map, aha_stack(lab)).items()}
-        if not segments:
-            raise ValueError("no AHA segments found: the labels need RV touching the myocardium")
-        segments = {s: float(np.round(v, 1)) for s, v in segments.items()}
-    page = write_report(
-        image,
-        labels,
-        a.output,
-        title=a.title or Path(a.image).name,
-        function=function,
-        metrics=metrics,
-        segment_values=segments,
-        frame=frame,
-    )
-    print(page)
+    print(report_from_files(a.image, a.output, a.labels, a.model, a.title, a.metrics, a.map))
 
 
 def _contours(a: argparse.Namespace) -> None:
