@@ -54,6 +54,7 @@ def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str
             z, t = index[f"{int(m.group(1))}.dcm"]
             contours[t][z][m.group(2)] = read_contour(path)
     cases = []
+    lv_voxels = []  # per case, to tell ED from ES without reading the files back
     spacing3 = cine.spacing
     for t, slices in sorted(contours.items()):
         frame = cine.array[..., t]
@@ -67,6 +68,7 @@ def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str
         case_id = f"{patient}_t{t:02d}"
         write_image(Image(frame, spacing3, cine.affine, {}), dst / "images" / f"{case_id}.nii.gz")
         write_labels(LabelMap(labels, spacing3, cine.affine), dst / "labels" / f"{case_id}.nii.gz")
+        lv_voxels.append(int((labels == Label.LV).sum()))
         cases.append(
             Case(
                 case_id,
@@ -82,18 +84,11 @@ def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str
             )
         )
     if len(cases) == 2:  # the larger LV cavity is end-diastole
-        vols = [np.sum(_lv(dst, c)) for c in cases]
-        ed = int(np.argmax(vols))
+        ed = int(np.argmax(lv_voxels))
         cases = [
             Case(c.id, c.subject, c.image, c.label, "ED" if k == ed else "ES", c.extra) for k, c in enumerate(cases)
         ]
     return cases
-
-
-def _lv(dst: Path, case: Case) -> np.ndarray:
-    from cmrseg.io.nifti import read_labels
-
-    return read_labels(dst / case.label).array == Label.LV
 
 
 def convert_sunnybrook(src: Path, dst: Path) -> Dataset:
