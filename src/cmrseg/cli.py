@@ -32,22 +32,17 @@ def _train(a: argparse.Namespace) -> None:
 
 
 def _finetune(a: argparse.Namespace) -> None:
-    from cmrseg.models.bundle import load_bundle
-    from cmrseg.predict import resolve_model_path
-    from cmrseg.train import train
-    from cmrseg.train.config import TrainConfig
+    from cmrseg.train import finetune_config, train
 
-    start = load_bundle(resolve_model_path(a.init_from))
-    config = TrainConfig(
-        data=tuple(str(d) for d in a.data),
-        output=str(a.output),
-        model=start.config,
-        image_size=start.image_size,
-        loss="dice_ce",
-        optimizer="adamw",
+    config = finetune_config(
+        str(a.init_from),
+        tuple(a.data),
+        str(a.output),
+        scratch=a.scratch,
         lr=a.lr,
-        scheduler="none",
+        unfrozen_lr=a.unfrozen_lr,
         epochs=a.epochs,
+        freeze_encoder_epochs=a.freeze_epochs,
         batch_size=a.batch_size,
         augment=a.augment,
         invert_probability=a.invert_probability,
@@ -56,12 +51,8 @@ def _finetune(a: argparse.Namespace) -> None:
         subset=a.subset,
         seed=a.seed,
         max_batches_per_epoch=a.max_batches,
-        init_from=None if a.scratch else str(a.init_from),
-        freeze_encoder_epochs=0 if a.scratch else a.freeze_epochs,
-        unfrozen_lr=a.unfrozen_lr,
     )
-    result = train(config, resume=not a.restart)
-    print(f"model written to {result['model']}")
+    print(f"model written to {train(config, resume=not a.restart)['model']}")
 
 
 def _predict(a: argparse.Namespace) -> None:

@@ -3,7 +3,7 @@
 from cmrseg.train.config import TrainConfig, load_config
 from cmrseg.train.split import kfold_subjects
 
-__all__ = ["TrainConfig", "kfold_subjects", "load_config", "train"]
+__all__ = ["TrainConfig", "finetune_config", "kfold_subjects", "load_config", "train"]
 
 
 def train(config: TrainConfig, resume: bool = True):  # noqa: ANN201 - lazy import of torch
@@ -11,3 +11,33 @@ def train(config: TrainConfig, resume: bool = True):  # noqa: ANN201 - lazy impo
     from cmrseg.train.run import train as _train
 
     return _train(config, resume=resume)
+
+
+def finetune_config(
+    init_from: str, data: tuple[str, ...], output: str, scratch: bool = False, **options
+) -> TrainConfig:  # noqa: ANN003
+    """The config of the 7T paper's fine-tuning recipe, starting from a model bundle.
+
+    Network and input size come from the starting model (``default`` or a file); the encoder is
+    frozen for ``freeze_encoder_epochs`` at ``lr``, then trains at ``unfrozen_lr`` (constant
+    schedule). ``scratch`` keeps the architecture but starts from random weights. ``options`` are
+    further :class:`TrainConfig` fields (epochs, batch_size, augment, subset, folds, ...).
+    """
+    from cmrseg.models.bundle import load_bundle
+    from cmrseg.predict import resolve_model_path
+
+    start = load_bundle(resolve_model_path(init_from))
+    options.setdefault("freeze_encoder_epochs", 30)
+    if scratch:
+        options["freeze_encoder_epochs"] = 0
+    return TrainConfig(
+        data=tuple(str(d) for d in data),
+        output=str(output),
+        model=start.config,
+        image_size=start.image_size,
+        loss="dice_ce",
+        optimizer="adamw",
+        scheduler="none",
+        init_from=None if scratch else str(init_from),
+        **options,
+    )
