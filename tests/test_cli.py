@@ -214,3 +214,60 @@ def test_report_with_metrics_and_map(tmp_path):
     page = (tmp_path / "rep" / "index.html").read_text()
     assert "bullseye.png" in page and "violin_dice.png" in page and "hd_floor_mm" in page
     assert (tmp_path / "rep" / "bullseye.png").exists()
+
+
+def _guided_inputs(tmp_path):
+    from tests.conftest import heart_phantom
+
+    image, labels = heart_phantom()
+    img = _nifti(tmp_path / "img.nii.gz", np.stack([image] * 2, 2))
+    guide = _nifti(tmp_path / "guide.nii.gz", np.stack([labels] * 2, 2).astype(np.uint8))
+    return img, guide, labels
+
+
+def test_guided_predict_bad_input(tmp_path, capsys):
+    img, guide, labels = _guided_inputs(tmp_path)
+    out = tmp_path / "o.nii.gz"
+    _assert_one_line_error(*_run(capsys, "predict", img, "-o", out, "--alpha", "0.3"), "give --guide")
+    _assert_one_line_error(*_run(capsys, "predict", img, "-o", out, "--guide", guide, "--alpha", "1.5"), "alpha")
+    other = _nifti(tmp_path / "other.nii.gz", np.stack([labels[:-2]] * 2, 2).astype(np.uint8))
+    _assert_one_line_error(*_run(capsys, "predict", img, "-o", out, "--guide", other), "share one grid")
+    empty = _nifti(tmp_path / "empty.nii.gz", np.zeros(labels.shape + (2,), np.uint8))
+    _assert_one_line_error(*_run(capsys, "predict", img, "-o", out, "--guide", empty), "empty")
+    code, err = _run(capsys, "predict", img, "-o", out, "--guide", guide, "--model", "default")
+    _assert_one_line_error(code, err, "not a guided model")
+    _assert_one_line_error(*_run(capsys, "predict", guide, "-o", out, "--invert", "on"), "looks like a label map")
+    assert not out.exists()
+
+
+def _series(tmp_path, name, shape, times):
+    import json
+
+    path = _nifti(tmp_path / f"{name}.nii.gz", np.random.default_rng(0).random(shape).astype(np.float32) + 1)
+    if times is not None:
+        (tmp_path / f"{name}.json").write_text(json.dumps({"InversionTime": times}))
+    return path
+
+
+def test_t1_pipeline_bad_input(tmp_path, capsys):
+    ti = [100, 180, 260, 900, 1000, 1700, 1800, 2500]
+    pre = _series(tmp_path, "pre", (32, 32, 2, 8), ti)
+    post = _series(tmp_path, "post", (32, 32, 3, 8), ti)
+    out = tmp_path / "out"
+    _assert_one_line_error(*_run(capsys, "t1-pipeline", pre, post, "-o", out), "--hct")
+    _assert_one_line_error(*_run(capsys, "t1-pipeline", pre, post, "--hct", "42", "-o", out), "haematocrit")
+    _assert_one_line_error(*_run(capsys, "t1-pipeline", pre, post, "--hct", "0.4", "-o", out), "same slices")
+    notimes = _series(tmp_path, "notimes", (32, 32, 2, 8), None)
+    _assert_one_line_error(*_run(capsys, "t1-pipeline", notimes, "-o", out), "InversionTime")
+    assert not out.exists() and not list(tmp_path.glob(".tmp-*"))
+
+
+def test_segment_series_and_pseudo_label_bad_input(tmp_path, capsys):
+    series = _series(tmp_path, "s", (32, 32, 8), None)
+    out = tmp_path / "lab.nii.gz"
+    _assert_one_line_error(*_run(capsys, "segment-series", series, "-o", out, "--alpha", "-0.1"), "alpha")
+    other = _nifti(tmp_path / "g.nii.gz", np.ones((30, 32), np.uint8) * 2)
+    _assert_one_line_error(*_run(capsys, "segment-series", series, "-o", out, "--guide", other), "share one grid")
+    assert not out.exists()
+    code, err = _run(capsys, "pseudo-label", tmp_path, "-o", tmp_path / "p", "--tolerance", "150")
+    _assert_one_line_error(code, err, "(0, 100)")

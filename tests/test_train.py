@@ -52,6 +52,9 @@ def test_one_epoch_smoke_on_two_real_acdc_patients(tmp_path):
         }
     )
     result = train(config)
+    curve = list(csv.DictReader(open(tmp_path / "run" / "learning_curve.csv")))
+    assert int(curve[0]["images_seen"]) == 3 * 4  # 3 batches of 4 images in the one epoch
+    assert 0 <= float(curve[0]["val_dice_LV"]) <= 1 and (tmp_path / "run" / "learning_curve.png").exists()
     rows = list(csv.DictReader(open(tmp_path / "run" / "metrics.csv")))
     assert any(r["train_loss"] for r in rows) and any(r["val_dice_LV"] for r in rows)
     assert float(next(r["train_loss"] for r in rows if r["train_loss"])) > 0
@@ -148,8 +151,9 @@ def test_confidence_sets_select_by_volume_agreement(tmp_path):
     assert ref["a"].ef == pytest.approx(60.0)
     assert select_confident(pred, ref, 5) == ["a"]
     assert select_confident(pred, ref, 15) == ["a", "b", "c"]
-    with pytest.raises(ValueError, match="positive"):
-        select_confident(pred, ref, 0)
+    for bad in (0, 100, -5):
+        with pytest.raises(ValueError, match=r"\(0, 100\)"):
+            select_confident(pred, ref, bad)
     cases = []
     for s in ("a", "b"):
         write_image(Image(np.ones((8, 8, 2), np.float32), (1.0, 1.0, 8.0)), tmp_path / "src" / "images" / f"{s}.nii.gz")
@@ -161,3 +165,29 @@ def test_confidence_sets_select_by_volume_agreement(tmp_path):
     again = load_dataset(tmp_path / "pseudo")
     assert [c.id for c in again.cases] == ["a"] and again.cases[0].extra["pseudo_label"] is True
     assert out.name == "toy-pseudo"
+
+
+def test_kshot_keeps_k_evenly_spaced_labelled_slices_per_case():
+    from cmrseg.train.subsets import subset_kshot
+
+    case = np.array(["a"] * 10 + ["b"] * 3)
+    labels = np.zeros((13, 4, 4), np.uint8)
+    labels[1:9, 1, 1] = 2  # case a: slices 1-8 show the heart, 0 and 9 do not
+    labels[10:13, 1, 1] = 3
+    keep = subset_kshot(case, labels, "kshot:3")
+    assert keep.tolist() == [1, 4, 8, 10, 11, 12] or keep.tolist() == [1, 5, 8, 10, 11, 12]
+    assert subset_kshot(case, labels, "kshot:1").tolist() == [1, 10]
+    assert subset_kshot(case, labels, "all") is None
+    with pytest.raises(ValueError, match="K >= 1"):
+        subset_kshot(case, labels, "kshot:0")
+
+
+def test_pseudo_label_errors(tmp_path):
+    from cmrseg.train.pseudo import pseudo_label_dataset, read_volumes_csv
+
+    with pytest.raises(ValueError, match=r"\(0, 100\)"):
+        pseudo_label_dataset(tmp_path, tmp_path / "out", 150.0)
+    bad = tmp_path / "v.csv"
+    bad.write_text("id,volume\na,1\n")
+    with pytest.raises(ValueError, match="subject, edv, esv"):
+        read_volumes_csv(bad)

@@ -80,11 +80,18 @@ class Augmenter:
         self._compose = build_transforms(preset)
 
     def __call__(self, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        img, (out,) = self.apply(image, [mask], rng)
+        return img, out
+
+    def apply(
+        self, image: np.ndarray, masks: list[np.ndarray], rng: np.random.Generator
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Like calling the augmenter, with several masks (e.g. labels and a guide) moved alike."""
         self._compose.set_random_seed(int(rng.integers(0, 2**31 - 1)))
-        out = self._compose(image=image.astype(np.float32), mask=mask.astype(np.uint8))
+        out = self._compose(image=image.astype(np.float32), masks=[m.astype(np.uint8) for m in masks])
         img = np.clip(out["image"], 0.0, 1.0).astype(np.float32)
         if self.invert_probability > 0 and rng.random() < self.invert_probability:
             from cmrseg.preprocess import invert_intensity
 
             img = invert_intensity(img)
-        return img, out["mask"].astype(np.uint8)
+        return img, [np.asarray(m).astype(np.uint8) for m in out["masks"]]

@@ -58,17 +58,62 @@ def _finetune(a: argparse.Namespace) -> None:
 def _predict(a: argparse.Namespace) -> None:
     from cmrseg.predict import predict_file
 
+    if a.alpha is not None and a.guide is None:
+        raise ValueError("--alpha weighs a guide: give --guide MASK too")
     for path in predict_file(
         a.input,
         a.output,
-        model=a.model,
+        model=a.model or ("guided" if a.guide else "default"),
         device=a.device,
         tta=a.tta,
         overwrite=a.overwrite,
         invert=a.invert,
         series=a.series,
+        guide=a.guide,
+        alpha=0.25 if a.alpha is None else a.alpha,
     ):
         print(path)
+
+
+def _segment_series(a: argparse.Namespace) -> None:
+    import numpy as np
+
+    from cmrseg.series_segmentation import segment_series_file
+
+    result = segment_series_file(
+        a.series_path, a.output, guide=str(a.guide), alpha=a.alpha, model=a.model, overwrite=a.overwrite
+    )
+    for z, row in enumerate(result.guide_dice):
+        src = f"image {result.reference[z] + 1}" if result.reference[z] >= 0 else "given"
+        print(f"slice {z}: guide {src}; myocardium Dice to the guide per image: {np.round(row, 3).tolist()}")
+    print(a.output)
+
+
+def _t1_pipeline(a: argparse.Namespace) -> None:
+    from cmrseg.mapping.pipeline import PipelineOptions, t1_pipeline
+
+    options = PipelineOptions(alpha=a.alpha, register=not a.no_register, model=a.model)
+    summary = t1_pipeline(a.pre, a.output, a.post, a.hct, options, overwrite=a.overwrite)
+    for row in summary["slices"]:
+        text = f"slice {row['slice']}: myocardial T1 pre {row['t1_pre_ms']:.0f} ms"
+        if "t1_post_ms" in row:
+            text += f", post {row['t1_post_ms']:.0f} ms, ECV {row.get('ecv_percent', float('nan')):.1f} %"
+        print(text)
+    print(f"report: {a.output / 'index.html'}")
+
+
+def _pseudo_label(a: argparse.Namespace) -> None:
+    from cmrseg.train.pseudo import pseudo_label_dataset
+
+    ds, predicted, reference = pseudo_label_dataset(
+        a.data, a.output, a.tolerance, a.volumes, model=a.model, overwrite=a.overwrite
+    )
+    kept = {c.subject for c in ds.cases}
+    for s in sorted(predicted):
+        p, r = predicted[s], reference[s]
+        mark = "kept" if s in kept else "rejected"
+        print(f"{s}: EDV {p.edv:.1f}/{r.edv:.1f} ESV {p.esv:.1f}/{r.esv:.1f} EF {p.ef:.1f}/{r.ef:.1f} % {mark}")
+    print(f"{len(kept)} of {len(predicted)} subjects within +-{a.tolerance:g} % written to {a.output}")
 
 
 def _evaluate(a: argparse.Namespace) -> None:
@@ -242,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--batch-size", type=int, default=16)
     ft.add_argument("--augment", default="heavy", choices=["none", "basic", "heavy"])
     ft.add_argument("--invert-probability", type=float, default=0.0)
-    ft.add_argument("--subset", default="all", help="all, ed_es, subjects:N or images:N")
+    ft.add_argument("--subset", default="all", help="all, ed_es, subjects:N, images:N or kshot:K (K labelled slices per case)")
     ft.add_argument("--folds", type=int, default=5)
     ft.add_argument("--fold", type=int, default=0)
     ft.add_argument("--seed", type=int, default=0)
@@ -253,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("predict", help="segment a NIfTI file, a DICOM folder or a folder of NIfTI files")
     pr.add_argument("input", type=Path)
     pr.add_argument("-o", "--output", type=Path, required=True)
-    pr.add_argument("--model", default="default", help="'default' or a model file")
+    pr.add_argument("--model", help="'default', 'guided' or a model file (default: 'guided' with --guide)")
     pr.add_argument(
         "--tta",
         action="store_true",
@@ -267,8 +312,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="invert intensities (black-blood images); auto: keep the polarity the model is more confident in",
     )
     pr.add_argument("--series", help="SeriesInstanceUID or SeriesNumber when a DICOM folder holds several")
+    pr.add_argument(
+        "--guide",
+        type=Path,
+        help="guiding mask on the image's grid (folder mode: a folder of masks with the inputs' names)",
+    )
+    pr.add_argument("--alpha", type=float, help="guidance in [0, 1]: 0 ignores the guide, 1 follows it (default 0.25)")
     pr.add_argument("--overwrite", action="store_true")
     pr.set_defaults(func=_predict)
+
+    pl = sub.add_parser(
+        "pseudo-label", help="segment unlabelled ED/ES data, keep subjects whose EDV/ESV/EF match reference values"
+    )
+    pl.add_argument("data", type=Path, help="dataset folder (cmrseg convert) with ED/ES cases")
+    pl.add_argument("-o", "--output", type=Path, required=True, help="new dataset folder of the kept subjects")
+    pl.add_argument("--tolerance", type=float, default=10.0, help="percent, in (0, 100); the paper: 5, 10, 15")
+    pl.add_argument("--volumes", type=Path, help="CSV subject,edv,esv (default: from the dataset's own labels)")
+    pl.add_argument("--model", default="default")
+    pl.add_argument("--overwrite", action="store_true")
+    pl.set_defaults(func=_pseudo_label)
+
+    ss = sub.add_parser("segment-series", help="segment every image of a mapping series consistently from one guide")
+    ss.add_argument("series_path", metavar="SERIES", type=Path, help="NIfTI (X, Y, N) / (X, Y, Z, N) or DICOM folder")
+    ss.add_argument("-o", "--output", type=Path, required=True, help="label map of every image (.nii.gz)")
+    ss.add_argument(
+        "--guide", default="auto", help="'auto' (the highest-contrast image, segmented) or a mask file (X, Y[, Z])"
+    )
+    ss.add_argument("--alpha", type=float, default=0.25, help="guidance in [0, 1] (default 0.25)")
+    ss.add_argument("--model", default="guided", help="guided model: 'guided' or a file")
+    ss.add_argument("--overwrite", action="store_true")
+    ss.set_defaults(func=_segment_series)
+
+    tp = sub.add_parser("t1-pipeline", help="MOLLI series -> registered T1/R2 maps, blood T1, ECV, AHA values, report")
+    tp.add_argument("pre", type=Path, help="pre-contrast MOLLI series (NIfTI + JSON sidecar, or DICOM folder)")
+    tp.add_argument("post", type=Path, nargs="?", help="post-contrast MOLLI series of the same slices")
+    tp.add_argument("--hct", type=float, help="haematocrit as a fraction (e.g. 0.42); needed with a post series")
+    tp.add_argument("--alpha", type=float, default=0.25, help="guidance of the series segmentation")
+    tp.add_argument("--no-register", action="store_true", help="fit the series as acquired (no registration)")
+    tp.add_argument("--model", default="guided", help="guided model: 'guided' or a file")
+    tp.add_argument("-o", "--output", type=Path, required=True, help="folder (created) for maps, tables, report")
+    tp.add_argument("--overwrite", action="store_true")
+    tp.set_defaults(func=_t1_pipeline)
 
     e = sub.add_parser("evaluate", help="Dice (and surface distances) of predictions against references")
     e.add_argument("pred", type=Path)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["LOSSES", "build_loss"]
+__all__ = ["LOSSES", "build_loss", "ce_dice_per_sample", "guided_loss"]
 
 
 def _dice(**kw: object) -> torch.nn.Module:
@@ -66,3 +66,30 @@ def build_loss(name: str) -> torch.nn.Module:
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; valid: {sorted(LOSSES)}")
     return LOSSES[name]()
+
+
+def ce_dice_per_sample(logits: torch.Tensor, target: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Mean of cross-entropy and soft Dice loss (foreground classes), one value per sample.
+
+    ``logits`` ``(B, C, H, W)``, ``target`` ``(B, H, W)`` integer -> ``(B,)``. A class absent from
+    both target and prediction counts as Dice 1 (smoothed by ``eps``).
+    """
+    ce = torch.nn.functional.cross_entropy(logits, target.long(), reduction="none").mean((1, 2))
+    prob = torch.softmax(logits, 1)[:, 1:]
+    onehot = torch.nn.functional.one_hot(target.long(), logits.shape[1]).permute(0, 3, 1, 2)[:, 1:].float()
+    inter = (prob * onehot).sum((2, 3))
+    dice = (2 * inter + eps) / (prob.sum((2, 3)) + onehot.sum((2, 3)) + eps)
+    return 0.5 * (ce + (1 - dice).mean(1))
+
+
+def guided_loss(
+    logits: torch.Tensor, target: torch.Tensor, guide_target: torch.Tensor, alpha: torch.Tensor
+) -> torch.Tensor:
+    """The guided-segmentation paper's loss, ``(1 - a) f(pred, y) + a f(pred, T_(1-a)(guide))``, batch mean.
+
+    ``target`` is the ground truth and ``guide_target`` the guide translated towards it
+    (:func:`cmrseg.guide.translate_guide`), both ``(B, H, W)``; ``alpha`` ``(B,)`` per sample;
+    ``f`` is :func:`ce_dice_per_sample` (the paper's mean of cross-entropy and Dice loss).
+    """
+    alpha = alpha.to(logits.dtype)
+    return ((1 - alpha) * ce_dice_per_sample(logits, target) + alpha * ce_dice_per_sample(logits, guide_target)).mean()

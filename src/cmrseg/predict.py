@@ -12,8 +12,15 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from cmrseg.guide import check_alpha, check_guide, guide_channels
 from cmrseg.image import Image, LabelMap
-from cmrseg.preprocess import fit_square, invert_intensity, normalise_intensity, restore_probabilities
+from cmrseg.preprocess import (
+    fit_square,
+    fit_square_labels,
+    invert_intensity,
+    normalise_intensity,
+    restore_probabilities,
+)
 
 __all__ = [
     "polarity_confidence",
@@ -27,7 +34,7 @@ __all__ = [
 
 _WEIGHTS = Path(__file__).parent / "weights"
 #: shipped model names -> files in the package
-MODEL_NAMES: dict[str, str] = {"default": "default.pt"}
+MODEL_NAMES: dict[str, str] = {"default": "default.pt", "guided": "guided.pt"}
 
 
 def resolve_model_path(model: str | Path) -> Path:
@@ -84,6 +91,9 @@ class Predictor:
         ``off``/``False``, ``on``/``True`` (invert intensities, e.g. black-blood -> bright-blood, before
         segmenting), or ``auto``: segment both polarities and keep the one the model is more confident
         in (:func:`polarity_confidence`); the choice per frame is in ``last_polarity``.
+    alpha : float
+        For guided models (``"guided"``), the default guidance weight in [0, 1]: 0 ignores the
+        guide, 1 asks for the guide itself; the paper's trade-off is 0.25.
     """
 
     def __init__(
@@ -95,6 +105,7 @@ class Predictor:
         keep_largest: bool = True,
         invert: bool | str = False,
         tta_mode: str = "rot90",
+        alpha: float = 0.25,
     ) -> None:
         import torch
 
@@ -115,12 +126,14 @@ class Predictor:
         self.tta, self.batch_size, self.keep_largest, self.invert = tta, batch_size, keep_largest, invert
         self.last_polarity: list[str] = []
         self.tta_mode = tta_mode
+        self.guided = bundle.config.in_channels > 1
+        self.alpha = check_alpha(alpha)
         torch.set_grad_enabled(False)
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         import torch
 
-        x = torch.from_numpy(batch[:, None]).to(self.device)
+        x = torch.from_numpy(batch if batch.ndim == 4 else batch[:, None]).to(self.device)
         prob = torch.softmax(self.net(x).float(), 1)
         if self.tta:
             # rotations by 90, 180 (= flipping both axes) and 270 degrees: they keep the anatomy's
@@ -134,10 +147,19 @@ class Predictor:
             prob /= 4
         return prob.cpu().numpy()
 
-    def predict_probabilities(self, slices: np.ndarray) -> np.ndarray:
-        """``(N, H, W)`` slices already normalised to [0, 1] -> ``(N, C, H, W)`` probabilities."""
+    def predict_probabilities(
+        self, slices: np.ndarray, guides: np.ndarray | None = None, alpha: float | None = None
+    ) -> np.ndarray:
+        """``(N, H, W)`` slices already normalised to [0, 1] -> ``(N, C, H, W)`` probabilities.
+
+        ``guides`` ``(N, H, W)`` label maps are required by a guided model, weighted by ``alpha``.
+        """
+        alpha = self.alpha if alpha is None else check_alpha(alpha)
         fitted = [fit_square(s, self.size) for s in slices]
-        squares = np.stack([f[0] for f in fitted]).astype(np.float32)
+        squares = np.stack([f[0] for f in fitted]).astype(np.float32)[:, None]
+        if self.guided:
+            sq_guides = np.stack([fit_square_labels(g, f[1]) for g, f in zip(guides, fitted, strict=True)])
+            squares = np.concatenate([squares, guide_channels(sq_guides, alpha)], axis=1)
         out = np.empty((len(slices), self.num_classes) + slices.shape[1:], np.float32)
         for start in range(0, len(slices), self.batch_size):
             prob = self._forward(squares[start : start + self.batch_size])
@@ -145,31 +167,51 @@ class Predictor:
                 out[start + k] = restore_probabilities(p, fitted[start + k][1])
         return out
 
-    def predict_array(self, array: np.ndarray) -> np.ndarray:
+    def _check_guide(self, array: np.ndarray, guide: np.ndarray | None) -> np.ndarray | None:
+        if guide is None:
+            if self.guided:
+                raise ValueError("this is a guided model: give a guide mask (--guide), or use the default model")
+            return None
+        if not self.guided:
+            raise ValueError("a guide needs a guided model (--model guided); this model takes images only")
+        guide = np.asarray(guide)
+        if array.ndim == 4 and guide.shape == array.shape[:3]:  # one guide for every frame of a series
+            guide = np.repeat(guide[..., None], array.shape[3], axis=3)
+        check_guide(guide, array.shape)
+        return guide
+
+    def predict_array(
+        self, array: np.ndarray, guide: np.ndarray | None = None, alpha: float | None = None
+    ) -> np.ndarray:
         """Segment ``(X, Y)``, ``(X, Y, Z)`` or ``(X, Y, Z, T)`` intensities -> uint8 labels.
 
-        Intensities are normalised per 3D volume (per frame of a cine).
+        Intensities are normalised per 3D volume (per frame of a cine). A guided model needs
+        ``guide``: labels of the same shape (or ``(X, Y, Z)`` for all frames of a 4D array).
         """
         array = np.asarray(array)
         if array.ndim not in (2, 3, 4):
             raise ValueError(f"expected a 2D slice, 3D stack or 4D cine, got shape {array.shape}")
         if min(array.shape[:2]) < 8:
             raise ValueError(f"in-plane size {array.shape[:2]} is too small to segment (need >= 8 x 8)")
+        guide = self._check_guide(array, guide)
         vol = array.reshape(array.shape[:2] + (1, 1)) if array.ndim == 2 else array
         vol = vol[..., None] if vol.ndim == 3 else vol
+        gvol = None if guide is None else guide.reshape(vol.shape)
         labels = np.zeros(vol.shape, np.uint8)
         self.last_polarity = []
         for t in range(vol.shape[3]):
             norm = normalise_intensity(vol[..., t])
             slices = np.moveaxis(norm, 2, 0)
+            guides = None if gvol is None else np.moveaxis(gvol[..., t], 2, 0)
             inverted = np.stack([invert_intensity(s) for s in slices]) if self.invert != "off" else None
             if self.invert == "auto":
-                plain, flipped = self.predict_probabilities(slices), self.predict_probabilities(inverted)
+                plain = self.predict_probabilities(slices, guides, alpha)
+                flipped = self.predict_probabilities(inverted, guides, alpha)
                 use_inverted = polarity_confidence(flipped) > polarity_confidence(plain)
                 probs = flipped if use_inverted else plain
             else:
                 use_inverted = self.invert == "on"
-                probs = self.predict_probabilities(inverted if use_inverted else slices)
+                probs = self.predict_probabilities(inverted if use_inverted else slices, guides, alpha)
             self.last_polarity.append("inverted" if use_inverted else "original")
             lab = probs.argmax(1).astype(np.uint8)
             if self.keep_largest:
@@ -177,9 +219,9 @@ class Predictor:
             labels[..., t] = np.moveaxis(lab, 0, 2)
         return labels.reshape(array.shape)
 
-    def predict_image(self, image: Image) -> LabelMap:
-        """Segment an :class:`Image`; the label map has its exact grid and affine."""
-        return LabelMap.like(image, self.predict_array(image.array))
+    def predict_image(self, image: Image, guide: np.ndarray | None = None, alpha: float | None = None) -> LabelMap:
+        """Segment an :class:`Image` (guided: with ``guide`` labels); the label map has its exact grid."""
+        return LabelMap.like(image, self.predict_array(image.array, guide, alpha))
 
 
 def segment(
@@ -195,6 +237,27 @@ def segment(
     return predictor.predict_array(np.asarray(image))
 
 
+def _looks_like_labels(array: np.ndarray) -> bool:
+    values = np.unique(array)
+    return len(values) <= 4 and bool(np.isin(values, (0, 1, 2, 3)).all())
+
+
+def _guide_for(guide: Path | None, source: Path, image: Image) -> np.ndarray | None:
+    """The guide of one input: the file itself, or in folder mode the mask of the same file name."""
+    from cmrseg.io.nifti import read_labels
+
+    if guide is None:
+        return None
+    path = guide / source.name if guide.is_dir() else guide
+    if not path.exists():
+        raise FileNotFoundError(f"no guide mask for {source.name}: expected {path}")
+    labels = read_labels(path)
+    check_guide(labels.array, image.shape, f"guide {path.name}")
+    if not np.allclose(labels.affine, image.affine, atol=1e-3):
+        raise ValueError(f"guide {path.name} has another affine than {source.name}; they must share one grid")
+    return labels.array
+
+
 def predict_file(
     input_path: Path | str,
     output_path: Path | str,
@@ -204,23 +267,37 @@ def predict_file(
     overwrite: bool = False,
     invert: bool | str = False,
     series: str | None = None,
+    guide: Path | str | None = None,
+    alpha: float = 0.25,
 ) -> list[Path]:
     """One call: segment a NIfTI file, a DICOM folder, or a folder of NIfTI files.
 
     Returns the written label-map paths. For a folder of NIfTI files ``output_path`` is a folder
-    and each output keeps its input's file name.
+    and each output keeps its input's file name. ``guide`` (a mask file, or in folder mode a
+    folder of masks with the inputs' file names) segments with a guided model at ``alpha``.
     """
     from cmrseg.io.atomic import check_output
     from cmrseg.io.loader import list_inputs, read_any
     from cmrseg.io.nifti import write_labels
 
+    check_alpha(alpha)
+    guide = None if guide is None else Path(guide)
+    if guide is not None and not guide.exists():
+        raise FileNotFoundError(f"no such guide file or folder: {guide}")
     jobs = list_inputs(Path(input_path), Path(output_path))
     for _, out in jobs:
         check_output(out, overwrite)
-    images = [(read_any(src, series=series), out) for src, out in jobs]  # validate all before writing
-    predictor = Predictor(model, device=device, tta=tta, invert=invert)
+    images = []  # read and check every input (and guide) before writing anything
+    for src, out in jobs:
+        image = read_any(src, series=series)
+        if invert not in (False, "off") and _looks_like_labels(image.array):
+            raise ValueError(f"{src.name} looks like a label map (values 0-3 only); --invert applies to images")
+        images.append((image, _guide_for(guide, src, image), out))
+    predictor = Predictor(model, device=device, tta=tta, invert=invert, alpha=alpha)
+    if guide is not None and not predictor.guided:
+        raise ValueError(f"model {model!r} is not a guided model; use --model guided with --guide")
     written = []
-    for image, out in images:
-        write_labels(predictor.predict_image(image), out)
+    for image, guide_labels, out in images:
+        write_labels(predictor.predict_image(image, guide_labels), out)
         written.append(out)
     return written

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write", "check_output"]
+__all__ = ["atomic_write", "atomic_directory", "check_output"]
 
 
 def check_output(path: Path, overwrite: bool) -> None:
@@ -31,4 +31,26 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_directory(path: Path, overwrite: bool, fill: Callable[[Path], None]) -> None:
+    """Call ``fill(tmp_dir)`` on a temporary folder beside ``path``, then rename it to ``path``.
+
+    A failure leaves nothing; an existing ``path`` needs ``overwrite`` and is replaced only once
+    the new folder is complete.
+    """
+    import shutil
+
+    path = Path(path)
+    check_output(path, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{path.name}-", dir=path.parent))
+    try:
+        fill(tmp)
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise

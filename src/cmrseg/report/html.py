@@ -14,13 +14,29 @@ from cmrseg.preprocess import normalise_intensity
 from cmrseg.report.figures import save_figure
 from cmrseg.report.plots import bullseye_figure, overlay_figure, violin_figure
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "page_html", "table_html"]
 
 
 def _table(rows: list[dict], keys: list[str]) -> str:
     head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
     body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(k))}</td>" for k in keys) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def page_html(title: str, parts: list[str]) -> str:
+    """A self-contained page of HTML ``parts`` (images are relative files beside it)."""
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}img{margin:2px}</style></head><body>"
+        + "\n".join(parts)
+        + "</body></html>"
+    )
+
+
+def table_html(rows: list[dict], keys: list[str] | None = None) -> str:
+    """An HTML table of ``rows`` (numbers to 3 significant digits, NaN as a dash)."""
+    return _table(rows, keys or list(rows[0])) if rows else "<p>(none)</p>"
 
 
 def _fmt(v: object) -> str:
@@ -79,13 +95,6 @@ def write_report(
         save_figure(bullseye_figure(segment_values), out / "bullseye.png")
         parts.append('<h2>AHA segments</h2><img src="bullseye.png" alt="bullseye">')
     parts.append("<h2>Slices</h2>" + "".join(f'<img src="{f}" alt="{f}">' for f in figs))
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}img{margin:2px}</style></head><body>"
-        + "\n".join(parts)
-        + "</body></html>"
-    )
-    atomic_write(out / "index.html", lambda p: p.write_text(page))
+    atomic_write(out / "index.html", lambda p: p.write_text(page_html(title, parts)))
     (out / "report.json").write_text(json.dumps({"function": function, "segments": segment_values}, default=float))
     return out / "index.html"

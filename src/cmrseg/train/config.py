@@ -27,6 +27,9 @@ class TrainConfig:
     cases of those contrasts (e.g. MyoPS ``C0``; cases without a contrast are kept). Fine-tuning:
     ``init_from`` (``default`` or a model file) starts from trained weights, the encoder stays
     frozen for ``freeze_encoder_epochs`` and then trains at ``unfrozen_lr`` (default ``lr / 10``).
+    ``guided`` trains a guided model (image + guide channels, ``model.in_channels`` = 4) on pairs
+    of images of the same subject (see :mod:`cmrseg.train.guided`): guides are the other images'
+    labels and ``guide_model``'s predictions on them, perturbed with ``guide_perturb_probability``.
     """
 
     data: tuple[str, ...]
@@ -56,6 +59,9 @@ class TrainConfig:
     init_from: str | None = None
     freeze_encoder_epochs: int = 0
     unfrozen_lr: float | None = None
+    guided: bool = False
+    guide_model: str | None = "default"
+    guide_perturb_probability: float = 0.5
 
     def __post_init__(self) -> None:
         if not self.data:
@@ -70,6 +76,16 @@ class TrainConfig:
             raise ValueError(f"need folds >= 1 and 0 <= fold < folds, got {self.folds}, {self.fold}")
         if self.freeze_encoder_epochs and self.scheduler != "none":
             raise ValueError("freeze_encoder_epochs needs scheduler 'none' (constant lr, then unfrozen_lr)")
+        if self.guided and self.model.in_channels != 4:
+            raise ValueError(
+                f"a guided model needs model.in_channels 4 (image + RV, MYO, LV), got {self.model.in_channels}"
+            )
+        if not self.guided and self.model.in_channels != 1:
+            raise ValueError(
+                f"model.in_channels {self.model.in_channels} needs guided: true (image + 3 guide channels)"
+            )
+        if not 0.0 <= self.guide_perturb_probability <= 1.0:
+            raise ValueError(f"guide_perturb_probability must be in [0, 1], got {self.guide_perturb_probability}")
         if self.image_size % 32:
             raise ValueError(f"image_size must be a multiple of 32, got {self.image_size}")
         for name in ("lr", "epochs", "batch_size"):

@@ -12,7 +12,28 @@ from cmrseg.losses import build_loss
 from cmrseg.models.registry import build_model
 from cmrseg.train.config import TrainConfig
 
-__all__ = ["SegmentationModule", "marginal_logits"]
+__all__ = ["SegmentationModule", "marginal_logits", "load_expanding_inputs"]
+
+
+def load_expanding_inputs(net: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load ``state`` into ``net``; a weight with fewer input channels (a 1-channel model starting a
+    guided one) fills the first channels and leaves the new ones zero, so the new network starts
+    out computing exactly what the old one did and ignores the extra inputs."""
+    own = net.state_dict()
+    fixed = {}
+    for key, value in state.items():
+        target = own.get(key)
+        if (
+            target is not None
+            and value.ndim == 4
+            and target.shape[1] > value.shape[1]
+            and target.shape[0] == value.shape[0]
+        ):
+            grown = torch.zeros_like(target)
+            grown[:, : value.shape[1]] = value
+            value = grown
+        fixed[key] = value
+    net.load_state_dict(fixed)
 
 
 def marginal_logits(
@@ -45,7 +66,7 @@ class SegmentationModule(L.LightningModule):
             from cmrseg.models.bundle import load_bundle
             from cmrseg.predict import resolve_model_path
 
-            self.net.load_state_dict(load_bundle(resolve_model_path(config.init_from)).model.state_dict())
+            load_expanding_inputs(self.net, load_bundle(resolve_model_path(config.init_from)).model.state_dict())
         self.loss = build_loss(config.loss)
         self.labelled = tuple(sorted(labelled)) if labelled else tuple(range(1, config.model.num_classes))
         self._stats = torch.zeros(config.model.num_classes, 3)  # tp, fp, fn

@@ -19,7 +19,15 @@ from cmrseg.io.datasets.layout import Case, Dataset, save_dataset
 from cmrseg.io.nifti import read_image, write_image, write_labels
 from cmrseg.labels import Label
 
-__all__ = ["SubjectVolumes", "volumes_from_labels", "predicted_volumes", "select_confident", "write_pseudo_dataset"]
+__all__ = [
+    "SubjectVolumes",
+    "volumes_from_labels",
+    "predicted_volumes",
+    "select_confident",
+    "write_pseudo_dataset",
+    "read_volumes_csv",
+    "pseudo_label_dataset",
+]
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,8 @@ def select_confident(
     predicted: dict[str, SubjectVolumes], reference: dict[str, SubjectVolumes], tolerance_percent: float
 ) -> list[str]:
     """Subjects whose predicted EDV, ESV and EF are all within +-tolerance % of the reference."""
-    if tolerance_percent <= 0:
-        raise ValueError(f"tolerance must be a positive percentage, got {tolerance_percent}")
+    if not 0 < tolerance_percent < 100:
+        raise ValueError(f"tolerance must be a percentage in (0, 100), got {tolerance_percent}")
     keep = []
     for s, p in predicted.items():
         r = reference.get(s)
@@ -113,3 +121,53 @@ def write_pseudo_dataset(
     )
     save_dataset(ds)
     return ds
+
+
+def read_volumes_csv(path: Path | str) -> dict[str, SubjectVolumes]:
+    """Reference volumes from a CSV with columns ``subject``, ``edv``, ``esv`` (any one unit, e.g. mL)."""
+    import csv
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such volumes file: {path}")
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    if not rows or not {"subject", "edv", "esv"} <= set(rows[0]):
+        raise ValueError(f"{path} needs the columns subject, edv, esv")
+    return {r["subject"]: SubjectVolumes(float(r["edv"]), float(r["esv"])) for r in rows}
+
+
+def pseudo_label_dataset(
+    data: Path | str,
+    output: Path | str,
+    tolerance_percent: float,
+    volumes: Path | str | None = None,
+    model: str = "default",
+    overwrite: bool = False,
+) -> tuple[Dataset, dict[str, SubjectVolumes], dict[str, SubjectVolumes]]:
+    """Segment a dataset's ED/ES cases and write the confident subjects as a new dataset at ``output``.
+
+    Reference volumes come from ``volumes`` (CSV: subject, edv, esv) or, without it, from the
+    dataset's own label maps (to measure the method on labelled data with its labels hidden).
+    Returns the new dataset, the predicted and the reference volumes.
+    """
+    from cmrseg.io.atomic import atomic_directory, check_output
+    from cmrseg.io.datasets import load_dataset
+    from cmrseg.predict import Predictor
+
+    if not 0 < tolerance_percent < 100:
+        raise ValueError(f"tolerance must be a percentage in (0, 100), got {tolerance_percent}")
+    output = Path(output)
+    check_output(output, overwrite)
+    ds = load_dataset(data)
+    reference = read_volumes_csv(volumes) if volumes is not None else volumes_from_labels(ds)
+    if not reference:
+        raise ValueError("no reference volumes: give --volumes CSV (subject, edv, esv) or a dataset with ED/ES labels")
+    predicted, preds = predicted_volumes(Predictor(model), ds, sorted(reference))
+    kept = select_confident(predicted, reference, tolerance_percent)
+    if not kept:
+        raise ValueError(
+            f"no subject's predicted EDV, ESV and EF are within +-{tolerance_percent:g} % of the reference"
+        )
+    atomic_directory(output, overwrite, lambda tmp: write_pseudo_dataset(ds, preds, kept, tmp))
+    return load_dataset(output), predicted, reference

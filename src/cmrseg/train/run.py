@@ -13,9 +13,11 @@ from lightning.pytorch.loggers import CSVLogger
 
 from cmrseg.models.bundle import ModelBundle, bundle_from_checkpoint, save_bundle
 from cmrseg.train.config import TrainConfig
+from cmrseg.train.curves import write_learning_curve
 from cmrseg.train.data import SliceSet, concat_slices, load_slices, make_loaders, split_cases
+from cmrseg.train.guided import GuidedModule, concat_guided, guided_loader, load_guided_slices
 from cmrseg.train.module import SegmentationModule
-from cmrseg.train.subsets import apply_subset, subset_images
+from cmrseg.train.subsets import apply_subset, subset_images, subset_kshot
 
 __all__ = ["train", "TrainResult"]
 
@@ -39,11 +41,40 @@ def _check_resumable(saved: dict, config: TrainConfig) -> None:
         raise ValueError("a one-cycle schedule cannot be extended on resume; use --restart or cosine_restarts")
 
 
+def _loaders(config: TrainConfig, train_parts: list, val_parts: list) -> tuple:
+    train_slices = concat_slices([load_slices(ds, cases, config.image_size) for ds, cases in train_parts])
+    keep = subset_images(len(train_slices), config.subset, config.seed)
+    if keep is None:
+        keep = subset_kshot(train_slices.case, train_slices.labels, config.subset)
+    if keep is not None:
+        train_slices = SliceSet(train_slices.images[keep], train_slices.labels[keep], train_slices.case[keep])
+    val_slices = (
+        concat_slices([load_slices(ds, cases, config.image_size) for ds, cases in val_parts if cases])
+        if val_parts
+        else None
+    )
+    log.info("training on %d slices, validating on %d", len(train_slices), len(val_slices) if val_slices else 0)
+    return make_loaders(config, train_slices, val_slices)
+
+
+def _guided_loaders(config: TrainConfig, train_parts: list) -> object:
+    """Guided runs train on all pairs of the training subjects; held-out folds are not validated on
+    (they are the benchmark's test cases), so the checkpoint kept is the lowest training loss."""
+    from cmrseg.predict import Predictor
+
+    predictor = Predictor(config.guide_model) if config.guide_model else None
+    parts = [load_guided_slices(ds, cases, config.image_size, predictor) for ds, cases in train_parts if cases]
+    slices = concat_guided(parts)
+    log.info("guided training on %d slices with %d guide candidates", len(slices), len(slices.guides))
+    return guided_loader(config, slices)
+
+
 def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     """Train, checkpointing every epoch to ``OUTPUT/checkpoints``; resume from ``last.ckpt``.
 
-    Writes ``OUTPUT/config.yaml``, ``OUTPUT/metrics.csv`` (loss and per-class Dice per epoch)
-    and ``OUTPUT/model.pt`` (the best checkpoint as an fp16 bundle).
+    Writes ``OUTPUT/config.yaml``, ``OUTPUT/metrics.csv`` (loss and per-class Dice per epoch),
+    ``OUTPUT/learning_curve.csv`` / ``.png`` (validation Dice against training images seen) and
+    ``OUTPUT/model.pt`` (the best checkpoint as an fp16 bundle).
     """
     import torch
 
@@ -55,18 +86,10 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
 
     train_parts, val_parts = split_cases(config)
     train_parts = apply_subset(train_parts, config.subset, config.seed)
-    train_slices = concat_slices([load_slices(ds, cases, config.image_size) for ds, cases in train_parts])
-    keep = subset_images(len(train_slices), config.subset, config.seed)
-    if keep is not None:
-        train_slices = SliceSet(train_slices.images[keep], train_slices.labels[keep], train_slices.case[keep])
-    val_slices = (
-        concat_slices([load_slices(ds, cases, config.image_size) for ds, cases in val_parts if cases])
-        if val_parts
-        else None
-    )
-    log.info("training on %d slices, validating on %d", len(train_slices), len(val_slices) if val_slices else 0)
-    train_loader, val_loader = make_loaders(config, train_slices, val_slices)
-
+    if config.guided:
+        train_loader, val_loader = _guided_loaders(config, train_parts), None
+    else:
+        train_loader, val_loader = _loaders(config, train_parts, val_parts)
     has_val = val_loader is not None
     ckpt_dir = out / "checkpoints"
     checkpoint = ModelCheckpoint(
@@ -97,7 +120,8 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     labelled = set.intersection(*(set(ds.labelled_classes) for ds, _ in train_parts))
     if not labelled:
         raise ValueError("the training datasets label no class in common")
-    trainer.fit(SegmentationModule(config, tuple(labelled)), train_loader, val_loader, ckpt_path=ckpt_path)
+    module_cls = GuidedModule if config.guided else SegmentationModule
+    trainer.fit(module_cls(config, tuple(labelled)), train_loader, val_loader, ckpt_path=ckpt_path)
 
     best = checkpoint.best_model_path or str(last)
     ckpt = torch.load(best, map_location="cpu", weights_only=False)
@@ -107,6 +131,7 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     save_bundle(
         ModelBundle(bundle.model, bundle.config, bundle.image_size, config.to_dict(), metrics), out / "model.pt"
     )
+    write_learning_curve(out, config.batch_size)
     result = TrainResult(model=str(out / "model.pt"), best_checkpoint=best, **metrics)
     (out / "result.json").write_text(json.dumps(result, indent=1))
     return result

@@ -1,7 +1,9 @@
 """Data-subset strategies for training: which labelled cases to use.
 
 ``all``; ``ed_es`` (only cases whose phase is ED or ES); ``subjects:N`` (N whole subjects,
-seeded); ``images:N`` is applied at slice level by the data module.
+seeded); ``images:N`` (N random slices, seeded) and ``kshot:K`` (K labelled slices of every
+training case, evenly spaced through the slices that show the heart: what an annotator who
+labels K slices per stack produces) are applied at slice level by the data module.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ import numpy as np
 
 from cmrseg.io.datasets.layout import Case, Dataset
 
-__all__ = ["apply_subset", "subset_images"]
+__all__ = ["apply_subset", "subset_images", "subset_kshot"]
 
 
 def apply_subset(parts: list[tuple[Dataset, list[Case]]], subset: str, seed: int) -> list[tuple[Dataset, list[Case]]]:
     """Restrict each dataset's training cases by the ``subset`` strategy."""
-    if subset == "all" or subset.startswith("images:"):
+    if subset == "all" or subset.startswith(("images:", "kshot:")):
         return parts
     if subset == "ed_es":
         return [(ds, [c for c in cases if c.phase in ("ED", "ES")]) for ds, cases in parts]
@@ -27,7 +29,7 @@ def apply_subset(parts: list[tuple[Dataset, list[Case]]], subset: str, seed: int
             keep = set(np.random.default_rng(seed).permutation(subjects)[:n])
             out.append((ds, [c for c in cases if c.subject in keep]))
         return out
-    raise ValueError(f"unknown subset {subset!r}; valid: all, ed_es, subjects:N, images:N")
+    raise ValueError(f"unknown subset {subset!r}; valid: all, ed_es, subjects:N, images:N, kshot:K")
 
 
 def subset_images(n_slices: int, subset: str, seed: int) -> np.ndarray | None:
@@ -38,3 +40,22 @@ def subset_images(n_slices: int, subset: str, seed: int) -> np.ndarray | None:
     if n < 1:
         raise ValueError(f"subset images:N needs N >= 1, got {subset!r}")
     return np.sort(np.random.default_rng(seed).permutation(n_slices)[: min(n, n_slices)])
+
+
+def subset_kshot(case_ids: np.ndarray, labels: np.ndarray, subset: str) -> np.ndarray | None:
+    """Indices kept by ``kshot:K``: per case, K slices evenly spaced among its slices with any label.
+
+    ``case_ids`` ``(N,)`` and ``labels`` ``(N, H, W)`` of the training slices in case order; None
+    for other strategies.
+    """
+    if not subset.startswith("kshot:"):
+        return None
+    k = int(subset.split(":", 1)[1])
+    if k < 1:
+        raise ValueError(f"subset kshot:K needs K >= 1, got {subset!r}")
+    keep = []
+    for case in dict.fromkeys(case_ids.tolist()):
+        idx = np.flatnonzero((case_ids == case) & labels.reshape(len(labels), -1).any(1))
+        if len(idx):
+            keep.extend(idx[np.unique(np.round(np.linspace(0, len(idx) - 1, min(k, len(idx)))).astype(int))])
+    return np.array(sorted(keep), int)

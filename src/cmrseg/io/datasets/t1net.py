@@ -3,6 +3,9 @@
 ``DST/series/{pre,post}_sliceK.nii.gz`` (128, 128, N) in acquisition order with
 ``{"InversionTime": [...]}`` sidecars; ``DST/reference/..._T1.nii.gz`` the shipped reference T1
 map (ms); ``DST/masks/..._myo.nii.gz`` the myocardium mask with AHA segment numbers (1-6).
+``DST/series/{pre,post}.nii.gz`` (128, 128, 3, N) stack the three slices with one TI list per
+slice in the sidecar (input of ``cmrseg t1-pipeline``). Whether slice K of the pre and of the
+post set come from one subject the source does not say.
 No pixel spacing in the source: 1 mm is written.
 """
 
@@ -35,6 +38,10 @@ def convert_t1net(src: Path, dst: Path) -> Dataset:
         if not path.exists():
             raise FileNotFoundError(f"missing {path}")
         d = load_t1net(path)
+        stack = np.moveaxis(d["input"].astype(np.float32), 0, 2)  # (H, W, S, N)
+        write_image(Image(stack, (1.0, 1.0, 1.0)), dst / "series" / f"{contrast}.nii.gz")
+        doc = {"InversionTime": d["TI"].astype(float).tolist(), "source": "T1NET " + path.name}
+        atomic_write(dst / "series" / f"{contrast}.json", lambda p, doc=doc: p.write_text(json.dumps(doc)))
         for k in range(d["input"].shape[0]):
             cid = f"{contrast}_slice{k}"
             write_image(Image(d["input"][k].astype(np.float32), (1.0, 1.0, 1.0)), dst / "series" / f"{cid}.nii.gz")

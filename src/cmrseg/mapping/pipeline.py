@@ -1,0 +1,322 @@
+"""The end-to-end T1 / ECV pipeline: MOLLI series in, registered maps, ECV and segment values out.
+
+For each of the pre- and (optionally) post-contrast series: guided segmentation of every image
+(:func:`cmrseg.series_segmentation.segment_series`) -> segmentation-based registration of each
+image to the guide's image (:mod:`cmrseg.mapping.registration`) -> pixel-wise MOLLI T1 and R2 ->
+blood T1 fitted to the mean signal of the (eroded) LV blood pool. With both series: the post
+maps are aligned to the pre maps by the same mask registration, the ECV map is computed with
+the haematocrit, and per-slice and AHA-segment values are tabulated and shown in an HTML report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from cmrseg.aha import aha_stack, myocardial_values, segment_values
+from cmrseg.image import Image, LabelMap
+from cmrseg.labels import Label
+from cmrseg.mapping.ecv import blood_t1, check_haematocrit, ecv_map, map_quality
+from cmrseg.mapping.maps import SeriesMaps, fit_series
+from cmrseg.mapping.registration import RigidTransform, register_masks, register_series, warp_image, warp_labels
+from cmrseg.mapping.series import MappingSeries
+from cmrseg.series_segmentation import SeriesSegmentation, segment_series
+
+__all__ = [
+    "PipelineOptions",
+    "PhaseResult",
+    "process_series",
+    "align_post",
+    "ecv_from_phases",
+    "slice_table",
+    "segment_table",
+    "slice_result",
+    "t1_pipeline",
+]
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """``alpha``: guidance; ``guide``: ``auto`` or labels; ``register``: align images before fitting;
+    ``blood_erode_px``: erosion of the LV blood pool before the blood T1 fit (partial volume);
+    ``myo_erode_px``: erosion of the myocardium for the per-slice values; ``consensus_passes``: see
+    :func:`cmrseg.series_segmentation.segment_series`."""
+
+    alpha: float = 0.25
+    guide: str | np.ndarray = "auto"
+    register: bool = True
+    model: str = "guided"
+    guide_model: str = "default"
+    blood_erode_px: int = 1
+    myo_erode_px: int = 0
+    consensus_passes: int = 0
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """One series through the pipeline. ``labels`` ``(X, Y, Z)`` are the reference image's labels
+    (the frame every image was registered to); ``blood_t1_ms`` ``(Z,)``; ``transforms[z][n]``;
+    ``registration_kept`` ``(Z,)`` whether slice z's fit uses the registered images."""
+
+    series: MappingSeries
+    segmentation: SeriesSegmentation
+    registered: np.ndarray
+    labels: np.ndarray
+    maps: SeriesMaps
+    blood_t1_ms: np.ndarray
+    transforms: list[list[RigidTransform]] = field(default_factory=list)
+    registration_kept: np.ndarray | None = None
+
+
+def _reference_images(seg: SeriesSegmentation) -> np.ndarray:
+    """The guide's image per slice, or where a guide was given, the image agreeing best with it."""
+    return np.where(seg.reference >= 0, seg.reference, np.nanargmax(seg.guide_dice, axis=1))
+
+
+def _blood_t1(images: np.ndarray, times: np.ndarray, labels: np.ndarray, erode_px: int) -> float:
+    pool = labels == Label.LV
+    eroded = ndimage.binary_erosion(pool, iterations=erode_px) if erode_px else pool
+    pool = eroded if eroded.sum() >= 5 else pool
+    if not pool.any():
+        return float("nan")
+    return float(blood_t1(images, times, pool).value)
+
+
+def _mean_r2(result, mask: np.ndarray) -> float:  # noqa: ANN001
+    r2 = result.r2[mask]
+    return float(np.nanmean(r2)) if r2.size and np.isfinite(r2).any() else float("nan")
+
+
+def _keep_better_fit(plain: SeriesMaps, moved: SeriesMaps, labels: np.ndarray) -> np.ndarray:
+    """Per slice, whether the registered fit is at least as good as the fit as acquired (mean
+    myocardial R2). Registration driven by a wrong mask can only make a fit worse, so a slice whose
+    registered fit is worse keeps the images as acquired."""
+    keep = np.ones(labels.shape[2], bool)
+    for z in range(labels.shape[2]):
+        myo = labels[:, :, z] == Label.MYO
+        r_moved, r_plain = _mean_r2(slice_result(moved, z), myo), _mean_r2(slice_result(plain, z), myo)
+        keep[z] = not (np.isfinite(r_plain) and (not np.isfinite(r_moved) or r_moved < r_plain))
+    return keep
+
+
+def process_series(series: MappingSeries, options: PipelineOptions = PipelineOptions()) -> PhaseResult:
+    """Segment, register and fit one MOLLI series ``(X, Y, Z, N)``.
+
+    Each slice is registered to its guide's image, fitted, and kept registered where that does
+    not lower the mean myocardial R2 (``PhaseResult.registration_kept``).
+    """
+    arr = series.image.array
+    seg = segment_series(
+        arr, options.guide, options.alpha, options.model, options.guide_model, consensus_passes=options.consensus_passes
+    )
+    refs = _reference_images(seg)
+    registered = arr.astype(np.float32).copy()
+    labels = np.stack([seg.labels[:, :, z, refs[z]] for z in range(arr.shape[2])], axis=2)
+    identity = [RigidTransform(cost=0.0)] * arr.shape[3]
+    transforms = [list(identity) for _ in range(arr.shape[2])]
+    plain = fit_series(series, "t1")
+    maps, kept = plain, np.zeros(arr.shape[2], bool)
+    if options.register:
+        for z in range(arr.shape[2]):
+            registered[:, :, z], _, transforms[z] = register_series(arr[:, :, z], seg.labels[:, :, z], int(refs[z]))
+        moved = fit_series(_with_images(series, registered), "t1")
+        kept = _keep_better_fit(plain, moved, labels)
+        for z in np.flatnonzero(~kept):
+            registered[:, :, z], transforms[z] = arr[:, :, z], list(identity)
+        maps = _merge(plain, moved, kept)
+    blood = np.array(
+        [
+            _blood_t1(registered[:, :, z], series.times_ms[z], labels[:, :, z], options.blood_erode_px)
+            for z in range(arr.shape[2])
+        ]
+    )
+    return PhaseResult(_with_images(series, registered), seg, registered, labels, maps, blood, transforms, kept)
+
+
+def _with_images(series: MappingSeries, images: np.ndarray) -> MappingSeries:
+    return MappingSeries(Image(images, series.image.spacing, series.image.affine), series.times_ms, series.kind)
+
+
+def _merge(plain: SeriesMaps, moved: SeriesMaps, kept: np.ndarray) -> SeriesMaps:
+    """Slices of ``moved`` where ``kept``, of ``plain`` elsewhere."""
+    from dataclasses import fields as dc_fields
+
+    from cmrseg.mapping.fits import MappingResult
+
+    def pick(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.where(kept.reshape((1, 1, -1) + (1,) * (a.ndim - 3)), b, a)
+
+    merged = {
+        f.name: pick(getattr(plain.result, f.name), getattr(moved.result, f.name)) for f in dc_fields(MappingResult)
+    }
+    return SeriesMaps(MappingResult(**merged), moved.series)
+
+
+def align_post(pre: PhaseResult, post: PhaseResult) -> tuple[np.ndarray, np.ndarray]:
+    """The post-contrast T1 map and labels resampled onto the pre-contrast reference frame, per slice."""
+    if pre.labels.shape != post.labels.shape:
+        raise ValueError(
+            f"pre {pre.labels.shape} and post {post.labels.shape} series must hold the same slices on one grid"
+        )
+    t1 = post.maps.result.value
+    out_t1, out_lab = np.full(t1.shape, np.nan, np.float32), np.zeros(post.labels.shape, np.uint8)
+    for z in range(t1.shape[2]):
+        t = register_masks(post.labels[:, :, z], pre.labels[:, :, z])
+        valid = np.isfinite(t1[:, :, z])
+        warped = warp_image(np.where(valid, t1[:, :, z], 0.0), t)
+        weight = warp_image(valid.astype(np.float32), t)
+        out_t1[:, :, z] = np.where(weight > 0.99, warped, np.nan)
+        out_lab[:, :, z] = warp_labels(post.labels[:, :, z], t)
+    return out_t1, out_lab
+
+
+def slice_table(
+    pre: PhaseResult, post: PhaseResult | None = None, ecv: np.ndarray | None = None, erode_px: int = 0
+) -> list[dict]:
+    """One row per slice: myocardial median T1 (ms), fit quality, blood T1, and ECV (%) where given."""
+    rows = []
+    for z in range(pre.labels.shape[2]):
+        row: dict = {"slice": z, "reference_image": int(_reference_images(pre.segmentation)[z])}
+        for name, phase in (("pre", pre), ("post", post)):
+            if phase is None:
+                continue
+            lab = phase.labels[:, :, z]
+            v = myocardial_values(phase.maps.result.value[:, :, z], lab, erode_px)
+            row[f"t1_{name}_ms"], row[f"t1_{name}_q1_ms"], row[f"t1_{name}_q3_ms"] = v.median, v.q1, v.q3
+            row[f"myo_pixels_{name}"] = v.n
+            if (lab == Label.MYO).any():
+                q = map_quality(slice_result(phase.maps, z), lab == Label.MYO)
+                row[f"mean_r2_{name}"], row[f"frac_r2_below_0.95_{name}"] = q.mean_r2, q.fraction_r2_below_0_95
+            row[f"blood_t1_{name}_ms"] = float(phase.blood_t1_ms[z])
+            row[f"consistency_dice_{name}"] = float(np.nanmean(phase.segmentation.guide_dice[z]))
+            if phase.registration_kept is not None:
+                row[f"registered_{name}"] = bool(phase.registration_kept[z])
+        if ecv is not None:
+            row["ecv_percent"] = myocardial_values(ecv[:, :, z], pre.labels[:, :, z], erode_px).median
+        rows.append(row)
+    return rows
+
+
+def slice_result(maps: SeriesMaps, z: int):  # noqa: ANN201
+    """The fit result of slice ``z`` of a series' maps."""
+    from cmrseg.mapping.fits import MappingResult
+
+    r = maps.result
+    return MappingResult(r.value[:, :, z], r.a[:, :, z], r.b[:, :, z], r.r2[:, :, z], r.failed[:, :, z])
+
+
+def segment_table(labels: np.ndarray, maps: dict[str, np.ndarray]) -> tuple[np.ndarray, list[dict]]:
+    """AHA segments of ``labels`` ``(X, Y, Z)`` and each map's median / IQR per segment."""
+    segments = aha_stack(labels)
+    rows: dict[int, dict] = {}
+    for name, value in maps.items():
+        for s, v in segment_values(value, segments).items():
+            row = rows.setdefault(s, {"segment": s, "pixels": v.n})
+            row[f"{name}_median"], row[f"{name}_q1"], row[f"{name}_q3"] = v.median, v.q1, v.q3
+    return segments, [rows[s] for s in sorted(rows)]
+
+
+def ecv_from_phases(pre: PhaseResult, post: PhaseResult, hct: float) -> np.ndarray:
+    """ECV map (percent) on the pre-contrast frame, blood T1 per slice."""
+    check_haematocrit(hct)
+    post_t1, _ = align_post(pre, post)
+    out = np.full(post_t1.shape, np.nan, np.float32)
+    for z in range(out.shape[2]):
+        bpre, bpost = pre.blood_t1_ms[z], post.blood_t1_ms[z]
+        if np.isfinite(bpre) and np.isfinite(bpost) and bpost < bpre:
+            out[:, :, z] = ecv_map(pre.maps.result.value[:, :, z], post_t1[:, :, z], bpre, bpost, hct)
+    return out
+
+
+def _write_phase(out: Path, phase: PhaseResult) -> None:
+    import json
+
+    from cmrseg.io.nifti import write_image, write_labels
+    from cmrseg.mapping.maps import write_maps
+
+    out.mkdir()
+    img = phase.series.image
+    write_maps(phase.maps, out / "T1.nii.gz")
+    write_labels(LabelMap(phase.labels, img.spacing[:3], img.affine), out / "labels.nii.gz")
+    write_labels(LabelMap(phase.segmentation.labels, img.spacing, img.affine), out / "series_labels.nii.gz")
+    write_image(Image(phase.registered, img.spacing, img.affine), out / "registered.nii.gz")
+    (out / "registered.json").write_text(json.dumps({phase.series.kind: phase.series.times_ms.tolist()}))
+    moves = [
+        [{"shift_px": list(t.shift), "angle_deg": float(np.degrees(t.angle))} for t in row] for row in phase.transforms
+    ]
+    (out / "transforms.json").write_text(json.dumps(moves, indent=1))
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    import csv
+
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def t1_pipeline(
+    pre: Path | str,
+    output: Path | str,
+    post: Path | str | None = None,
+    hct: float | None = None,
+    options: PipelineOptions = PipelineOptions(),
+    times_pre: object | None = None,
+    times_post: object | None = None,
+    overwrite: bool = False,
+) -> dict:
+    """Run the pipeline on MOLLI series files (NIfTI + JSON sidecar, or DICOM folders) into ``output``.
+
+    Writes ``pre/`` (and ``post/``): T1 and R2 maps, reference labels, per-image labels, the
+    registered series; ``ECV.nii.gz``; ``slices.csv``; ``segments.csv``; ``summary.json``;
+    ``index.html``. Everything is checked before anything is written, and the folder appears
+    only when complete. Returns the summary.
+    """
+    import json
+
+    from cmrseg.io.atomic import atomic_directory, check_output
+    from cmrseg.io.nifti import write_image
+    from cmrseg.mapping.series import read_series
+    from cmrseg.report.pipeline import write_pipeline_report
+
+    output = Path(output)
+    check_output(output, overwrite)
+    if (post is None) != (hct is None):
+        raise ValueError("ECV needs both a post-contrast series and --hct (haematocrit, e.g. 0.42)")
+    if hct is not None:
+        check_haematocrit(hct)
+    pre_s = read_series(pre, "InversionTime", times_pre)
+    post_s = None if post is None else read_series(post, "InversionTime", times_post)
+    if post_s is not None and post_s.map_shape != pre_s.map_shape:
+        raise ValueError(
+            f"pre {pre_s.map_shape} and post {post_s.map_shape} series must hold the same slices on one grid"
+        )
+    pre_r = process_series(pre_s, options)
+    post_r = None if post_s is None else process_series(post_s, options)
+    ecv = None if post_r is None else ecv_from_phases(pre_r, post_r, hct)
+    rows = slice_table(pre_r, post_r, ecv, options.myo_erode_px)
+    maps = {"t1_pre": pre_r.maps.result.value}
+    if post_r is not None:
+        maps["t1_post"], _ = align_post(pre_r, post_r)
+        maps["ecv"] = ecv
+    _, seg_rows = segment_table(pre_r.labels, maps)
+    summary = {"slices": rows, "segments": seg_rows, "hct": hct, "alpha": options.alpha, "registered": options.register}
+
+    def fill(tmp: Path) -> None:
+        _write_phase(tmp / "pre", pre_r)
+        if post_r is not None:
+            _write_phase(tmp / "post", post_r)
+            img = pre_s.image
+            write_image(Image(ecv, img.spacing[:3], img.affine, {"unit": "percent"}), tmp / "ECV.nii.gz")
+        _write_csv(tmp / "slices.csv", rows)
+        _write_csv(tmp / "segments.csv", seg_rows or [{"segment": "none (no RV insertion found)"}])
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
+        write_pipeline_report(tmp, pre_r, post_r, ecv, rows, seg_rows, f"T1 pipeline: {Path(pre).name}")
+
+    atomic_directory(output, overwrite, fill)
+    return summary

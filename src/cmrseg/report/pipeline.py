@@ -1,0 +1,93 @@
+"""The HTML page of a T1 / ECV pipeline run: guides to check, consistency, maps, tables, bullseye."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cmrseg.preprocess import normalise_intensity
+from cmrseg.report.figures import save_figure
+from cmrseg.report.html import page_html, table_html
+from cmrseg.report.plots import bullseye_figure, overlay_figure
+
+__all__ = ["write_pipeline_report"]
+
+
+def _maps_figure(panels: list[tuple[str, np.ndarray, tuple[float, float], str]]) -> plt.Figure:
+    fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3))
+    for ax, (title, arr, (lo, hi), unit) in zip(np.atleast_1d(axes), panels, strict=True):
+        im = ax.imshow(arr, cmap="viridis", vmin=lo, vmax=hi)
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label=unit)
+    fig.tight_layout()
+    return fig
+
+
+def _consistency_figure(dice_pre: np.ndarray, dice_post: np.ndarray | None) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(5, 3))
+    for name, d in (("pre", dice_pre), ("post", dice_post)):
+        if d is None:
+            continue
+        for z, row in enumerate(d):
+            ax.plot(range(1, len(row) + 1), row, marker="o", label=f"{name} slice {z}")
+    ax.set_xlabel("image of the series (acquisition order)")
+    ax.set_ylabel("myocardium Dice to the guide")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def write_pipeline_report(out: Path, pre, post, ecv, slice_rows, segment_rows, title: str) -> Path:  # noqa: ANN001
+    """Write ``out/index.html`` and its PNGs for :mod:`cmrseg.mapping.pipeline` results."""
+    parts = [
+        f"<h1>{html.escape(title)}</h1>",
+        "<p>Guided segmentation of every image, segmentation-based registration, pixel-wise MOLLI T1. "
+        "Contours: endocardium red, epicardium green, RV blue. Check the guides first: every other "
+        "result follows from them.</p>",
+        "<h2>Per slice</h2>" + table_html(slice_rows),
+    ]
+    if segment_rows:
+        parts.append("<h2>AHA segments</h2>" + table_html(segment_rows))
+        key = "ecv_median" if "ecv_median" in segment_rows[0] else "t1_pre_median"
+        save_figure(
+            bullseye_figure({r["segment"]: r[key] for r in segment_rows}, "%" if "ecv" in key else "ms"),
+            out / "bullseye.png",
+        )
+        parts.append(f'<p>Bullseye of {key}:</p><img src="bullseye.png" alt="bullseye">')
+    save_figure(
+        _consistency_figure(pre.segmentation.guide_dice, None if post is None else post.segmentation.guide_dice),
+        out / "consistency.png",
+    )
+    parts.append('<h2>Consistency</h2><img src="consistency.png" alt="Dice of each image to the guide">')
+    parts.append("<h2>Guides and maps</h2>")
+    for z in range(pre.labels.shape[2]):
+        for name, phase in (("pre", pre), ("post", post)):
+            if phase is None:
+                continue
+            ref = (
+                int(slice_rows[z]["reference_image"])
+                if name == "pre"
+                else int(np.nanargmax(phase.segmentation.guide_dice[z]))
+            )
+            img = normalise_intensity(phase.registered[:, :, z, ref])
+            save_figure(
+                overlay_figure(img, phase.labels[:, :, z], f"{name} slice {z}: guide image {ref + 1}"),
+                out / f"guide_{name}_{z}.png",
+                dpi=80,
+            )
+            parts.append(f'<img src="guide_{name}_{z}.png" alt="guide {name} {z}">')
+        panels = [("T1 pre", pre.maps.result.value[:, :, z], (0, 2000), "ms")]
+        if post is not None:
+            panels.append(("T1 post", post.maps.result.value[:, :, z], (0, 1000), "ms"))
+        if ecv is not None:
+            panels.append(("ECV", ecv[:, :, z], (0, 60), "%"))
+        panels.append(("R2 pre", pre.maps.result.r2[:, :, z], (0.8, 1.0), ""))
+        save_figure(_maps_figure(panels), out / f"maps_{z}.png", dpi=80)
+        parts.append(f'<br><img src="maps_{z}.png" alt="maps slice {z}"><br>')
+    (out / "index.html").write_text(page_html(title, parts))
+    return out / "index.html"

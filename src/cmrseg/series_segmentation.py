@@ -1,0 +1,212 @@
+"""Consistent segmentation of every image of a mapping series from one guiding mask.
+
+A MOLLI / T2 / T1rho series has several images of one slice with changing contrast. The guide
+of each slice is either given or taken (``"auto"``) from the image with the highest blood-to-
+myocardium contrast, segmented by an ordinary model; a guided model then segments every image
+of the slice with that guide at ``alpha`` (see :mod:`cmrseg.guide`).
+
+Tight crops (mapping images are often ~128 px around the heart) are zero-padded to a cine-like
+field of view first (``pad="auto"``: images whose longest side is under 192 px are padded to
+256 px); the labels are cropped back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cmrseg.guide import GUIDE_CLASSES, check_alpha, check_guide
+from cmrseg.labels import Label
+from cmrseg.metrics import dice
+from cmrseg.preprocess import normalise_intensity
+
+__all__ = [
+    "SeriesSegmentation",
+    "contrast_score",
+    "auto_guide",
+    "segment_series",
+    "segment_series_file",
+    "pad_width",
+    "consensus",
+]
+
+
+@dataclass(frozen=True)
+class SeriesSegmentation:
+    """``labels`` ``(X, Y, Z, N)``; ``guide`` ``(X, Y, Z)``; ``reference`` ``(Z,)`` index of the image
+    the guide came from (-1 when given); ``scores`` ``(Z, N)`` contrast of each image (NaN when the
+    guide was given); ``guide_dice`` ``(Z, N)`` myocardium Dice of each image's labels to the guide."""
+
+    labels: np.ndarray
+    guide: np.ndarray
+    reference: np.ndarray
+    scores: np.ndarray
+    guide_dice: np.ndarray
+
+
+def contrast_score(image: np.ndarray, labels: np.ndarray, min_pixels: int = 10) -> float:
+    """Blood-to-myocardium contrast of one ``(H, W)`` image: |median(LV) - median(MYO)| of the image
+    normalised to [0, 1]; 0 when the labels hold fewer than ``min_pixels`` of either."""
+    lv, myo = labels == Label.LV, labels == Label.MYO
+    if lv.sum() < min_pixels or myo.sum() < min_pixels:
+        return 0.0
+    norm = normalise_intensity(image)
+    return float(abs(np.median(norm[lv]) - np.median(norm[myo])))
+
+
+def pad_width(shape: tuple[int, ...], pad: int | str) -> int:
+    """Pixels of zero-padding on each in-plane side: ``pad`` itself, or for ``"auto"`` up to 256 px
+    when the longest side is under 192 px (0 otherwise)."""
+    if pad == "auto":
+        side = max(shape[:2])
+        return (256 - side + 1) // 2 if side < 192 else 0
+    if int(pad) < 0:
+        raise ValueError(f"pad must be 'auto' or >= 0 pixels, got {pad}")
+    return int(pad)
+
+
+def _padded(array: np.ndarray, p: int) -> np.ndarray:
+    return np.pad(array, [(p, p), (p, p)] + [(0, 0)] * (array.ndim - 2)) if p else array
+
+
+def _cropped(array: np.ndarray, p: int) -> np.ndarray:
+    return array[p:-p, p:-p] if p else array
+
+
+def auto_guide(images: np.ndarray, predictor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Guide of every slice of ``(X, Y, Z, N)`` images: ``predictor``'s labels of the image with the
+    highest :func:`contrast_score`. Returns guide ``(X, Y, Z)``, reference ``(Z,)``, scores ``(Z, N)``."""
+    labels = predictor.predict_array(images)
+    z_n = images.shape[2:]
+    scores = np.array(
+        [[contrast_score(images[:, :, z, n], labels[:, :, z, n]) for n in range(z_n[1])] for z in range(z_n[0])]
+    )
+    reference = scores.argmax(1)
+    guide = np.stack([labels[:, :, z, reference[z]] for z in range(z_n[0])], axis=2)
+    return guide, reference, scores
+
+
+def consensus(labels: np.ndarray) -> np.ndarray:
+    """Per-pixel majority label over the last axis (the images of a series): ``(..., N)`` -> ``(...)``."""
+    counts = np.stack([(labels == c).sum(-1) for c in range(4)])
+    return counts.argmax(0).astype(np.uint8)
+
+
+def segment_series(
+    images: np.ndarray,
+    guide: np.ndarray | str = "auto",
+    alpha: float = 0.25,
+    model: str = "guided",
+    guide_model: str = "default",
+    pad: int | str = "auto",
+    invert: str = "auto",
+    consensus_passes: int = 0,
+) -> SeriesSegmentation:
+    """Segment every image of a mapping series ``(X, Y, Z, N)`` (or one slice ``(X, Y, N)``) consistently.
+
+    ``guide``: ``"auto"`` or labels ``(X, Y, Z)`` (``(X, Y)`` for one slice). Labels come back
+    with the input's shape. ``consensus_passes`` > 0 re-segments with the per-pixel majority
+    label of all images of the slice as the new guide (that many times).
+    """
+    from cmrseg.predict import Predictor
+
+    alpha = check_alpha(alpha)
+    images = np.asarray(images)
+    single = images.ndim == 3
+    if single:
+        images = images[:, :, None, :]
+    if images.ndim != 4 or images.shape[3] < 2:
+        raise ValueError(f"a series must be (X, Y, N) or (X, Y, Z, N) with N >= 2 images, got {images.shape}")
+    p = pad_width(images.shape, pad)
+    padded = _padded(images, p)
+    if isinstance(guide, str):
+        if guide != "auto":
+            raise ValueError(f"guide must be 'auto' or a label map, got {guide!r}")
+        g, reference, scores = auto_guide(padded, Predictor(guide_model, invert=invert))
+        if not np.isin(g, GUIDE_CLASSES).any():
+            raise ValueError("no heart found in any image of the series to guide the segmentation; give a guide mask")
+    else:
+        given = np.asarray(guide)
+        given = given[:, :, None] if single and given.ndim == 2 else given
+        check_guide(given, images.shape[:3])
+        g, reference, scores = _padded(given, p), np.full(images.shape[2], -1), np.full(images.shape[2:], np.nan)
+    guided = Predictor(model, invert=invert, alpha=alpha)
+    labels = guided.predict_array(padded, g)
+    for _ in range(consensus_passes):
+        vote = consensus(labels)
+        g = np.where(np.isin(vote, GUIDE_CLASSES).any(axis=(0, 1), keepdims=True), vote, g)  # keep guide if empty
+        labels = guided.predict_array(padded, g)
+    labels, g = _cropped(labels, p), _cropped(g, p)
+    agree = np.array(
+        [
+            [dice(labels[:, :, z, n] == Label.MYO, g[:, :, z] == Label.MYO) for n in range(images.shape[3])]
+            for z in range(images.shape[2])
+        ]
+    )
+    if single:
+        labels, g = labels[:, :, 0], g[:, :, 0]
+    return SeriesSegmentation(labels, g, reference, scores, agree)
+
+
+def _guide_figure(images: np.ndarray, result: SeriesSegmentation):  # noqa: ANN202
+    """One panel per slice: the guide on its image (the guide image, or the first one when given)."""
+    from cmrseg.report.plots import overlay_figure
+
+    z_count = images.shape[2]
+    figs = []
+    for z in range(z_count):
+        n = max(int(result.reference[z]), 0)
+        guide = result.guide if result.guide.ndim == 3 else result.guide[:, :, None]
+        title = f"slice {z}: guide from image {n + 1}" if result.reference[z] >= 0 else f"slice {z}: given guide"
+        figs.append(overlay_figure(normalise_intensity(images[:, :, z, n]), guide[:, :, z], title))
+    return figs
+
+
+def segment_series_file(
+    series_path,  # noqa: ANN001
+    output,  # noqa: ANN001
+    guide: str = "auto",
+    alpha: float = 0.25,
+    model: str = "guided",
+    guide_model: str = "default",
+    overwrite: bool = False,
+) -> SeriesSegmentation:
+    """Segment a series file (NIfTI ``(X, Y, N)`` / ``(X, Y, Z, N)`` or DICOM folder) into ``output``.
+
+    Also writes ``<output>_guide.nii.gz``, ``<output>_guide_sliceZ.png`` (the guide drawn on its
+    image, to check) and ``<output>_consistency.csv`` (myocardium Dice of each image to the guide).
+    """
+    from pathlib import Path
+
+    from cmrseg.image import LabelMap
+    from cmrseg.io.atomic import atomic_write, check_output
+    from cmrseg.io.loader import read_any
+    from cmrseg.io.nifti import read_labels, write_labels
+    from cmrseg.report.figures import save_figure
+
+    output = Path(output)
+    stem = output.name.removesuffix(".gz").removesuffix(".nii")
+    extra = {k: output.with_name(f"{stem}_{k}") for k in ("guide.nii.gz", "consistency.csv")}
+    for path in (output, *extra.values()):
+        check_output(path, overwrite)
+    image = read_any(Path(series_path))
+    arr = image.array
+    if arr.ndim not in (3, 4):
+        raise ValueError(f"{series_path}: a series must be (X, Y, N) or (X, Y, Z, N), got {arr.shape}")
+    given = guide if guide == "auto" else read_labels(guide).array
+    result = segment_series(arr, given, alpha, model, guide_model)
+    series4 = arr if arr.ndim == 4 else arr[:, :, None, :]
+    for z, fig in enumerate(_guide_figure(series4, result)):
+        save_figure(fig, output.with_name(f"{stem}_guide_slice{z}.png"), dpi=80)
+    spacing3 = image.spacing[:3] if arr.ndim == 4 else image.spacing[:2]
+    write_labels(LabelMap(result.labels, image.spacing, image.affine), output)
+    write_labels(LabelMap(result.guide, spacing3, image.affine), extra["guide.nii.gz"])
+    lines = ["slice,image,guide_image,contrast,myo_dice_to_guide"]
+    for z in range(result.guide_dice.shape[0]):
+        for n in range(result.guide_dice.shape[1]):
+            lines.append(
+                f"{z},{n + 1},{int(result.reference[z]) + 1},{result.scores[z, n]:.4f},{result.guide_dice[z, n]:.4f}"
+            )
+    atomic_write(extra["consistency.csv"], lambda p: p.write_text("\n".join(lines) + "\n"))
+    return result
