@@ -11,6 +11,7 @@ inside as the LV cavity, then count the ring pixels whose segment number matches
 * end to end: the RV from the default (cine) model's segmentation of the MOLLI image whose RV
   comes closest to the ring (images zero-padded by 64 px so the heart fills a cine-like part of
   the field of view; contact within 4 px because the ring is drawn inside the myocardium).
+  The septum offset column is the angle from the oracle septum to the one found from the RV.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from scipy import ndimage
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA  # noqa: E402
 
-from cmrseg.aha import aha_segments  # noqa: E402
+from cmrseg.aha import aha_segments, septum_angle  # noqa: E402
 from cmrseg.io.datasets.t1net import load_t1net  # noqa: E402
 from cmrseg.labels import Label  # noqa: E402
 from cmrseg.predict import Predictor  # noqa: E402
@@ -57,15 +58,18 @@ def agreement(labels: np.ndarray, ring: np.ndarray, septum: float | None = None)
     return float(np.mean(ours == ring[ring > 0]))
 
 
-def slice_agreement(predictor: Predictor, series: np.ndarray, ring: np.ndarray) -> tuple[float, int]:
-    """End-to-end fraction of ring pixels whose AHA number matches, and the MOLLI image used for the RV."""
+def slice_agreement(predictor: Predictor, series: np.ndarray, ring: np.ndarray) -> tuple[float, int, float]:
+    """End-to-end fraction of ring pixels whose AHA number matches, the MOLLI image used for the RV,
+    and the angle (degrees) from the oracle septum to the septum found from the RV insertion points."""
     labels = ring_labels(ring)
     padded = np.pad(series, ((PAD, PAD), (PAD, PAD), (0, 0)))
     preds = predictor.predict_array(padded)[PAD:-PAD, PAD:-PAD]  # (H, W, N): each MOLLI image as a slice
     near = ndimage.binary_dilation(ring > 0, iterations=CONTACT)
     k = int(np.argmax([((preds[:, :, i] == Label.RV) & near).sum() for i in range(series.shape[2])]))
     labels[(preds[:, :, k] == Label.RV) & (labels == 0)] = Label.RV
-    return agreement(labels, ring), k
+    found = septum_angle(labels, CONTACT)
+    offset = np.nan if found is None else float(np.degrees(np.angle(np.exp(1j * (found - oracle_septum(ring))))))
+    return agreement(labels, ring), k, offset
 
 
 def main() -> None:
@@ -74,16 +78,19 @@ def main() -> None:
     args = ap.parse_args()
     predictor = Predictor(args.model)
     total = agree = oracle = 0.0
-    print(f"{'slice':12s} {'ring px':>7s} {'oracle':>7s} {'end to end':>10s} {'RV from image':>13s}")
+    print(
+        f"{'slice':12s} {'ring px':>7s} {'oracle':>7s} {'end to end':>10s} {'RV from image':>13s} "
+        f"{'septum offset':>13s}"
+    )
     for contrast in ("pre", "post"):
         d = load_t1net(DATA / "t1net" / f"{contrast}contrast_testsets.mat")
         for k in range(d["input"].shape[0]):
             ring = d["myoMask"][k]
-            frac, img = slice_agreement(predictor, d["input"][k].astype(float), ring)
+            frac, img, offset = slice_agreement(predictor, d["input"][k].astype(float), ring)
             orc = agreement(ring_labels(ring), ring, oracle_septum(ring))
             n = int((ring > 0).sum())
             total, agree, oracle = total + n, agree + frac * n, oracle + orc * n
-            print(f"{contrast}_slice{k:<6d} {n:7d} {100 * orc:6.1f}% {100 * frac:9.1f}% {img:13d}")
+            print(f"{contrast}_slice{k:<6d} {n:7d} {100 * orc:6.1f}% {100 * frac:9.1f}% {img:13d} {offset:12.0f}°")
     print(
         f"all slices, {int(total)} myocardial pixels in the same AHA segment: oracle septum "
         f"{100 * oracle / total:.1f}%, end to end {100 * agree / total:.1f}%"

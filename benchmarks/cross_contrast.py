@@ -68,6 +68,54 @@ def _row(name: str, contrast: str, invert: str, scores: dict[str, list[float]]) 
     return f"| {name} | {contrast} | {invert} | " + " | ".join(fmt(scores[k]) for k in ("LV", "MYO", "RV")) + " |"
 
 
+def _dice_plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from _common import mean_ci
+
+    names = list(dict.fromkeys(k[0] for k in results))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    for ax, invert in zip(axes, ("off", "auto"), strict=True):
+        for i, name in enumerate(names):
+            stats = [mean_ci(results[(name, c, invert)]["MYO"]) for c in CONTRASTS]
+            x = np.arange(len(CONTRASTS)) + (i - 1) * 0.27
+            m = [st[0] for st in stats]
+            err = [[st[0] - st[1] for st in stats], [st[2] - st[0] for st in stats]]
+            ax.bar(x, m, 0.27, yerr=err, label=name, capsize=2)
+        ax.set_xticks(range(len(CONTRASTS)), CONTRASTS)
+        ax.set_title(f"myocardium Dice, inversion at inference {invert}", fontsize=9)
+        ax.set_ylim(0, 1)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def _curve_plot(runs: list[Path], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import yaml
+
+    from cmrseg.train.curves import learning_curve_rows
+
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for run in runs:
+        batch = yaml.safe_load((run / "config.yaml").read_text())["batch_size"]
+        rows = learning_curve_rows(run / "metrics.csv", batch)
+        for key, style in (("val_dice_LV", "-"), ("val_dice_MYO", "--")):
+            ax.plot([r["images_seen"] for r in rows], [r[key] for r in rows], style, label=f"{run.name[-2:]} {key[9:]}")
+    ax.set_xlabel("training images seen")
+    ax.set_ylabel("validation Dice (held-out T2)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=12)
@@ -105,10 +153,12 @@ def main() -> None:
         "| model | contrast | inversion at inference | LV | MYO | RV |",
         "|---|---|---|---|---|---|",
     ]
+    results: dict[tuple[str, str, str], dict[str, list[float]]] = {}
     for name, config in variants.items():
         model = _train(config)
         for invert in ("off", "auto"):
             for contrast, scores in _evaluate(model, ds, held, CONTRASTS, invert).items():
+                results[(name, contrast, invert)] = scores
                 lines.append(_row(name, contrast, invert, scores))
                 print(lines[-1], flush=True)
     train_subjects = [s for s in ds.subjects if s not in held]
@@ -137,6 +187,17 @@ def main() -> None:
         lines.append(f"| {k} | " + " | ".join(fmt(scores[c]) for c in ("LV", "MYO", "RV")) + " |")
         print(lines[-1], flush=True)
     lines += ["", f"Training subjects available for fine-tuning: {len(train_subjects)}."]
+    _dice_plot(results, args.out.with_name("cross-contrast-dice.png"))
+    _curve_plot([RUNS / f"finetune_t2_k{k}" for k in (1, 3, 5)], args.out.with_name("cross-contrast-learning.png"))
+    lines += [
+        "",
+        "![Dice by setting](cross-contrast-dice.png)",
+        "",
+        "Learning curves of the fine-tuning runs (validation: the held-out subjects' T2 images, against the"
+        " number of training images seen; `learning_curve.csv` in each run folder):",
+        "",
+        "![learning curves](cross-contrast-learning.png)",
+    ]
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")
 

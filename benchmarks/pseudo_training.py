@@ -80,6 +80,9 @@ def main() -> None:
     sets["pseudo, all (unfiltered)"] = sorted(pool)
     rows = [("labeller (no fine-tuning)", len(pool), _test(LABELLER, ds, test))]
     for k, (name, subjects) in enumerate([*sets.items(), ("true labels, all", sorted(pool))]):
+        if not subjects:
+            rows.append((name, 0, None))
+            continue
         if name.startswith("true"):
             data = _subset(ds, set(subjects), work / f"d{k}")
         else:
@@ -109,7 +112,12 @@ def main() -> None:
         "|---|---|---|---|---|",
     ]
     for name, n, scores in rows:
-        lines.append(f"| {name} | {n} | " + " | ".join(fmt(scores[k]) for k in ("LV", "MYO", "RV")) + " |")
+        cells = (
+            ["no subject kept: nothing to train"] * 3
+            if scores is None
+            else [fmt(scores[k]) for k in ("LV", "MYO", "RV")]
+        )
+        lines.append(f"| {name} | {n} | " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     args.out.write_text(text)
     print(text)

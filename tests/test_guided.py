@@ -241,3 +241,34 @@ def test_t1_pipeline_end_to_end_on_real_molli(t1net, tmp_path):
         assert float(r["blood_t1_post_ms"]) < float(r["blood_t1_pre_ms"])
         assert 15 < float(r["ecv_percent"]) < 60
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_guided_predict_folder_mode_matches_guides_by_file_name(tmp_path, tiny_guided_model):
+    from cmrseg.image import Image, LabelMap
+    from cmrseg.io.nifti import write_image, write_labels
+    from cmrseg.predict import predict_file
+
+    image, labels = heart_phantom()
+    for name in ("a.nii.gz", "b.nii.gz"):
+        write_image(Image(image, (1.0, 1.0)), tmp_path / "in" / name)
+    write_labels(LabelMap(labels, (1.0, 1.0)), tmp_path / "guides" / "a.nii.gz")
+    with pytest.raises(FileNotFoundError, match="no guide mask for b.nii.gz"):
+        predict_file(tmp_path / "in", tmp_path / "out", model=tiny_guided_model, guide=tmp_path / "guides")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    write_labels(LabelMap(labels, (1.0, 1.0)), tmp_path / "guides" / "b.nii.gz")
+    written = predict_file(tmp_path / "in", tmp_path / "out", model=tiny_guided_model, guide=tmp_path / "guides")
+    assert sorted(p.name for p in written) == ["a.nii.gz", "b.nii.gz"]
+
+
+def test_segment_series_cli_writes_labels_guide_figure_and_consistency(t1net, tmp_path, capsys):
+    from cmrseg.cli import main
+    from cmrseg.io.nifti import read_labels
+
+    out = tmp_path / "post0_labels.nii.gz"
+    assert main(["segment-series", str(t1net / "series" / "post_slice0.nii.gz"), "-o", str(out)]) == 0
+    assert read_labels(out).shape == (128, 128, 9)
+    assert read_labels(tmp_path / "post0_labels_guide.nii.gz").shape == (128, 128)
+    assert (tmp_path / "post0_labels_guide_slice0.png").stat().st_size > 1000
+    rows = (tmp_path / "post0_labels_consistency.csv").read_text().splitlines()
+    assert rows[0] == "slice,image,guide_image,contrast,myo_dice_to_guide" and len(rows) == 10
+    assert "slice 0: guide image" in capsys.readouterr().out
