@@ -287,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--batch-size", type=int, default=16)
     ft.add_argument("--augment", default="heavy", choices=["none", "basic", "heavy"])
     ft.add_argument("--invert-probability", type=float, default=0.0)
-    ft.add_argument("--subset", default="all", help="all, ed_es, subjects:N, images:N or kshot:K (K labelled slices per case)")
+    ft.add_argument(
+        "--subset", default="all", help="all, ed_es, subjects:N, images:N or kshot:K (K labelled slices per case)"
+    )
     ft.add_argument("--folds", type=int, default=5)
     ft.add_argument("--fold", type=int, default=0)
     ft.add_argument("--seed", type=int, default=0)

@@ -13,6 +13,8 @@ field of view first (``pad="auto"``: images whose longest side is under 192 px a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +22,11 @@ from cmrseg.guide import GUIDE_CLASSES, check_alpha, check_guide
 from cmrseg.labels import Label
 from cmrseg.metrics import dice
 from cmrseg.preprocess import normalise_intensity
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
+
+    from cmrseg.predict import Predictor
 
 __all__ = [
     "SeriesSegmentation",
@@ -74,7 +81,7 @@ def _cropped(array: np.ndarray, p: int) -> np.ndarray:
     return array[p:-p, p:-p] if p else array
 
 
-def auto_guide(images: np.ndarray, predictor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
+def auto_guide(images: np.ndarray, predictor: Predictor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Guide of every slice of ``(X, Y, Z, N)`` images: ``predictor``'s labels of the image with the
     highest :func:`contrast_score`. Returns guide ``(X, Y, Z)``, reference ``(Z,)``, scores ``(Z, N)``."""
     labels = predictor.predict_array(images)
@@ -149,7 +156,7 @@ def segment_series(
     return SeriesSegmentation(labels, g, reference, scores, agree)
 
 
-def _guide_figure(images: np.ndarray, result: SeriesSegmentation):  # noqa: ANN202
+def _guide_figures(images: np.ndarray, result: SeriesSegmentation) -> list[plt.Figure]:
     """One panel per slice: the guide on its image (the guide image, or the first one when given)."""
     from cmrseg.report.plots import overlay_figure
 
@@ -164,8 +171,8 @@ def _guide_figure(images: np.ndarray, result: SeriesSegmentation):  # noqa: ANN2
 
 
 def segment_series_file(
-    series_path,  # noqa: ANN001
-    output,  # noqa: ANN001
+    series_path: Path | str,
+    output: Path | str,
     guide: str = "auto",
     alpha: float = 0.25,
     model: str = "guided",
@@ -177,8 +184,6 @@ def segment_series_file(
     Also writes ``<output>_guide.nii.gz``, ``<output>_guide_sliceZ.png`` (the guide drawn on its
     image, to check) and ``<output>_consistency.csv`` (myocardium Dice of each image to the guide).
     """
-    from pathlib import Path
-
     from cmrseg.image import LabelMap
     from cmrseg.io.atomic import atomic_write, check_output
     from cmrseg.io.loader import read_any
@@ -197,7 +202,7 @@ def segment_series_file(
     given = guide if guide == "auto" else read_labels(guide).array
     result = segment_series(arr, given, alpha, model, guide_model)
     series4 = arr if arr.ndim == 4 else arr[:, :, None, :]
-    for z, fig in enumerate(_guide_figure(series4, result)):
+    for z, fig in enumerate(_guide_figures(series4, result)):
         save_figure(fig, output.with_name(f"{stem}_guide_slice{z}.png"), dpi=80)
     spacing3 = image.spacing[:3] if arr.ndim == 4 else image.spacing[:2]
     write_labels(LabelMap(result.labels, image.spacing, image.affine), output)

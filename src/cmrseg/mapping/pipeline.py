@@ -20,6 +20,7 @@ from cmrseg.aha import aha_stack, myocardial_values, segment_values
 from cmrseg.image import Image, LabelMap
 from cmrseg.labels import Label
 from cmrseg.mapping.ecv import blood_t1, check_haematocrit, ecv_map, map_quality
+from cmrseg.mapping.fits import MappingResult
 from cmrseg.mapping.maps import SeriesMaps, fit_series
 from cmrseg.mapping.registration import RigidTransform, register_masks, register_series, warp_image, warp_labels
 from cmrseg.mapping.series import MappingSeries
@@ -85,7 +86,7 @@ def _blood_t1(images: np.ndarray, times: np.ndarray, labels: np.ndarray, erode_p
     return float(blood_t1(images, times, pool).value)
 
 
-def _mean_r2(result, mask: np.ndarray) -> float:  # noqa: ANN001
+def _mean_r2(result: MappingResult, mask: np.ndarray) -> float:
     r2 = result.r2[mask]
     return float(np.nanmean(r2)) if r2.size and np.isfinite(r2).any() else float("nan")
 
@@ -144,8 +145,6 @@ def _merge(plain: SeriesMaps, moved: SeriesMaps, kept: np.ndarray) -> SeriesMaps
     """Slices of ``moved`` where ``kept``, of ``plain`` elsewhere."""
     from dataclasses import fields as dc_fields
 
-    from cmrseg.mapping.fits import MappingResult
-
     def pick(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
         return None if a is None else np.where(kept.reshape((1, 1, -1) + (1,) * (a.ndim - 3)), b, a)
 
@@ -200,10 +199,8 @@ def slice_table(
     return rows
 
 
-def slice_result(maps: SeriesMaps, z: int):  # noqa: ANN201
+def slice_result(maps: SeriesMaps, z: int) -> MappingResult:
     """The fit result of slice ``z`` of a series' maps."""
-    from cmrseg.mapping.fits import MappingResult
-
     r = maps.result
     return MappingResult(r.value[:, :, z], r.a[:, :, z], r.b[:, :, z], r.r2[:, :, z], r.failed[:, :, z])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,6 +13,9 @@ from cmrseg.preprocess import normalise_intensity
 from cmrseg.report.figures import save_figure
 from cmrseg.report.html import page_html, table_html
 from cmrseg.report.plots import bullseye_figure, overlay_figure
+
+if TYPE_CHECKING:
+    from cmrseg.mapping.pipeline import PhaseResult
 
 __all__ = ["write_pipeline_report"]
 
@@ -42,7 +46,15 @@ def _consistency_figure(dice_pre: np.ndarray, dice_post: np.ndarray | None) -> p
     return fig
 
 
-def write_pipeline_report(out: Path, pre, post, ecv, slice_rows, segment_rows, title: str) -> Path:  # noqa: ANN001
+def write_pipeline_report(
+    out: Path,
+    pre: PhaseResult,
+    post: PhaseResult | None,
+    ecv: np.ndarray | None,
+    slice_rows: list[dict],
+    segment_rows: list[dict],
+    title: str,
+) -> Path:
     """Write ``out/index.html`` and its PNGs for :mod:`cmrseg.mapping.pipeline` results."""
     parts = [
         f"<h1>{html.escape(title)}</h1>",

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,6 +29,10 @@ from cmrseg.losses import guided_loss
 from cmrseg.preprocess import fit_square, fit_square_labels, normalise_intensity
 from cmrseg.train.data import EpochSampler
 from cmrseg.train.module import SegmentationModule
+
+if TYPE_CHECKING:
+    from cmrseg.predict import Predictor
+    from cmrseg.train.config import TrainConfig
 
 __all__ = ["GuidedSlices", "load_guided_slices", "concat_guided", "GuidedTorchSlices", "GuidedModule", "sample_alpha"]
 
@@ -53,7 +58,9 @@ def _volume(array: np.ndarray) -> np.ndarray:
     return array[..., None] if array.ndim == 2 else array
 
 
-def load_guided_slices(dataset: Dataset, cases: Sequence[Case], size: int, predictor=None) -> GuidedSlices:  # noqa: ANN001
+def load_guided_slices(
+    dataset: Dataset, cases: Sequence[Case], size: int, predictor: Predictor | None = None
+) -> GuidedSlices:
     """Every labelled slice of ``cases`` with its guide candidates from the same subject's other cases."""
     by_subject: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
@@ -154,7 +161,7 @@ class GuidedTorchSlices(torch.utils.data.Dataset):
         )
 
 
-def guided_loader(config, slices: GuidedSlices) -> torch.utils.data.DataLoader:  # noqa: ANN001
+def guided_loader(config: TrainConfig, slices: GuidedSlices) -> torch.utils.data.DataLoader:
     """The training loader of a guided run (seeded shuffle per epoch, augmentation per sample)."""
     data = GuidedTorchSlices(
         slices, Augmenter(config.augment, config.invert_probability), config.seed, config.guide_perturb_probability
