@@ -35,6 +35,7 @@ __all__ = [
     "slice_table",
     "segment_table",
     "slice_result",
+    "reference_images",
     "t1_pipeline",
 ]
 
@@ -72,7 +73,7 @@ class PhaseResult:
     registration_kept: np.ndarray | None = None
 
 
-def _reference_images(seg: SeriesSegmentation) -> np.ndarray:
+def reference_images(seg: SeriesSegmentation) -> np.ndarray:
     """The guide's image per slice, or where a guide was given, the image agreeing best with it."""
     return np.where(seg.reference >= 0, seg.reference, np.nanargmax(seg.guide_dice, axis=1))
 
@@ -113,7 +114,7 @@ def process_series(series: MappingSeries, options: PipelineOptions = PipelineOpt
     seg = segment_series(
         arr, options.guide, options.alpha, options.model, options.guide_model, consensus_passes=options.consensus_passes
     )
-    refs = _reference_images(seg)
+    refs = reference_images(seg)
     registered = arr.astype(np.float32).copy()
     labels = np.stack([seg.labels[:, :, z, refs[z]] for z in range(arr.shape[2])], axis=2)
     identity = [RigidTransform(cost=0.0)] * arr.shape[3]
@@ -178,7 +179,8 @@ def slice_table(
     """One row per slice: myocardial median T1 (ms), fit quality, blood T1, and ECV (%) where given."""
     rows = []
     for z in range(pre.labels.shape[2]):
-        row: dict = {"slice": z, "reference_image": int(_reference_images(pre.segmentation)[z])}
+        # images are numbered from 1 in acquisition order, as in the report and segment-series
+        row: dict = {"slice": z, "reference_image": int(reference_images(pre.segmentation)[z]) + 1}
         for name, phase in (("pre", pre), ("post", post)):
             if phase is None:
                 continue

@@ -56,6 +56,8 @@ def write_pipeline_report(
     title: str,
 ) -> Path:
     """Write ``out/index.html`` and its PNGs for :mod:`cmrseg.mapping.pipeline` results."""
+    from cmrseg.mapping.pipeline import reference_images
+
     parts = [
         f"<h1>{html.escape(title)}</h1>",
         "<p>Guided segmentation of every image, segmentation-based registration, pixel-wise MOLLI T1. "
@@ -81,11 +83,7 @@ def write_pipeline_report(
         for name, phase in (("pre", pre), ("post", post)):
             if phase is None:
                 continue
-            ref = (
-                int(slice_rows[z]["reference_image"])
-                if name == "pre"
-                else int(np.nanargmax(phase.segmentation.guide_dice[z]))
-            )
+            ref = int(reference_images(phase.segmentation)[z])
             img = normalise_intensity(phase.registered[:, :, z, ref])
             save_figure(
                 overlay_figure(img, phase.labels[:, :, z], f"{name} slice {z}: guide image {ref + 1}"),
