@@ -59,8 +59,8 @@ class PipelineOptions:
 
 @dataclass(frozen=True)
 class PhaseResult:
-    """One series through the pipeline. ``labels`` ``(X, Y, Z)`` are the reference image's labels
-    (the frame every image was registered to); ``blood_t1_ms`` ``(Z,)``; ``transforms[z][n]``;
+    """One series through the pipeline. ``labels`` ``(X, Y, Z)`` are the guide, the analysis mask on
+    the reference image (the frame every image was registered to); ``blood_t1_ms`` ``(Z,)``; ``transforms[z][n]``;
     ``registration_kept`` ``(Z,)`` whether slice z's fit uses the registered images."""
 
     series: MappingSeries
@@ -116,7 +116,9 @@ def process_series(series: MappingSeries, options: PipelineOptions = PipelineOpt
     )
     refs = reference_images(seg)
     registered = arr.astype(np.float32).copy()
-    labels = np.stack([seg.labels[:, :, z, refs[z]] for z in range(arr.shape[2])], axis=2)
+    # the analysis mask is the guide: the mask the user checks (or gave) on the reference image,
+    # to whose frame every image is registered (by the guided masks, which share one style)
+    labels = seg.guide.astype(np.uint8)
     identity = [RigidTransform(cost=0.0)] * arr.shape[3]
     transforms = [list(identity) for _ in range(arr.shape[2])]
     plain = fit_series(series, "t1")
