@@ -39,6 +39,7 @@ from cmrseg.mapping.pipeline import PipelineOptions, process_series, slice_resul
 from cmrseg.mapping.series import read_series  # noqa: E402
 from cmrseg.metrics import dice  # noqa: E402
 from cmrseg.predict import Predictor  # noqa: E402
+from cmrseg.series_segmentation import pad_width  # noqa: E402
 from cmrseg.train.split import kfold_subjects  # noqa: E402
 
 ALPHAS = (0.0, 0.25, 0.5, 1.0)
@@ -124,6 +125,9 @@ def _t1net_rows(model: str, consensus_passes: int = 0) -> list[dict]:
     for phase in ("pre", "post"):
         series = read_series(root / "series" / f"{phase}.nii.gz", "InversionTime")
         piped = process_series(series, PipelineOptions(model=model, consensus_passes=consensus_passes))
+        p = pad_width(series.image.shape, "auto")  # what segment_series does before the auto guide
+        padded = np.pad(series.image.array, ((p, p), (p, p), (0, 0), (0, 0)))
+        each = Predictor("default", invert="auto").predict_array(padded)[p:-p, p:-p]
         for z in range(series.image.shape[2]):
             ring = read_labels(root / "masks" / f"{phase}_slice{z}_myo.nii.gz").array
             reference = read_image(root / "reference" / f"{phase}_slice{z}_T1.nii.gz").array
@@ -131,6 +135,11 @@ def _t1net_rows(model: str, consensus_passes: int = 0) -> list[dict]:
             ours = piped.labels[:, :, z]
             myo = ours == Label.MYO
             row = {"slice": f"{phase}_slice{z}", "myo_dice_to_ring": dice(myo, ring > 0)}
+            per_image = [dice(each[:, :, z, n] == Label.MYO, ring > 0) for n in range(each.shape[3])]
+            row["guide_image"], row["best_image"] = (
+                int(piped.segmentation.reference[z]) + 1,
+                int(np.argmax(per_image)) + 1,
+            )
             for name, mask in (("ours", myo), ("ring", ring > 0)):
                 row[f"t1_plain_{name}"] = float(np.nanmedian(plain.value[mask]))
                 row[f"t1_pipe_{name}"] = float(np.nanmedian(piped.maps.result.value[:, :, z][mask]))
@@ -150,16 +159,18 @@ def _t1net_rows(model: str, consensus_passes: int = 0) -> list[dict]:
 
 def _t1net_tables(rows: list[dict]) -> list[str]:
     lines = [
-        "| slice | myo Dice to ring | T1 plain / pipeline, our mask (ms) | diff | T1 plain / pipeline, ring (ms) "
+        "| slice | guide image (best by ring) | myo Dice to ring | T1 plain / pipeline, our mask (ms) | diff "
+        "| T1 plain / pipeline, ring (ms) "
         "| reference, ring (ms) | pipeline vs reference | mean R2 plain / pipeline | R2 < 0.95 plain / pipeline "
         "| largest shift (px), registration | AHA agreement |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         d = 100 * (r["t1_pipe_ours"] / r["t1_plain_ours"] - 1)
         off = 100 * (r["t1_pipe_ring"] / r["t1_reference_ring"] - 1)
         lines.append(
-            f"| {r['slice']} | {r['myo_dice_to_ring']:.3f} | {r['t1_plain_ours']:.0f} / {r['t1_pipe_ours']:.0f} "
+            f"| {r['slice']} | {r['guide_image']} ({r['best_image']}) "
+            f"| {r['myo_dice_to_ring']:.3f} | {r['t1_plain_ours']:.0f} / {r['t1_pipe_ours']:.0f} "
             f"| {d:+.2f}% | {r['t1_plain_ring']:.0f} / {r['t1_pipe_ring']:.0f} | {r['t1_reference_ring']:.0f} "
             f"| {off:+.1f}% | {r['r2_plain']:.3f} / {r['r2_pipe']:.3f} "
             f"| {r['low_r2_plain']:.3f} / {r['low_r2_pipe']:.3f} "
