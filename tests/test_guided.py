@@ -276,3 +276,17 @@ def test_segment_series_cli_writes_labels_guide_figure_and_consistency(t1net, tm
     rows = (tmp_path / "post0_labels_consistency.csv").read_text().splitlines()
     assert rows[0] == "slice,image,guide_image,contrast,myo_dice_to_guide" and len(rows) == 10
     assert "slice 0: guide image" in capsys.readouterr().out
+
+
+def test_one_3d_guide_serves_every_frame_of_a_4d_input(tmp_path, tiny_guided_model):
+    from cmrseg.image import Image, LabelMap
+    from cmrseg.io.nifti import read_labels, write_image, write_labels
+    from cmrseg.predict import predict_file
+
+    image, labels = heart_phantom()
+    write_image(Image(np.stack([np.stack([image] * 2, 2)] * 3, 3), (1.0, 1.0, 8.0)), tmp_path / "cine.nii.gz")
+    write_labels(LabelMap(np.stack([labels] * 2, 2), (1.0, 1.0, 8.0)), tmp_path / "guide.nii.gz")
+    (out,) = predict_file(
+        tmp_path / "cine.nii.gz", tmp_path / "out.nii.gz", model=tiny_guided_model, guide=tmp_path / "guide.nii.gz"
+    )
+    assert read_labels(out).shape == image.shape + (2, 3)

@@ -252,7 +252,9 @@ def _guide_for(guide: Path | None, source: Path, image: Image) -> np.ndarray | N
     if not path.exists():
         raise FileNotFoundError(f"no guide mask for {source.name}: expected {path}")
     labels = read_labels(path)
-    check_guide(labels.array, image.shape, f"guide {path.name}")
+    # a 4D input (cine or mapping series) may take one 3D guide for all its frames
+    shape = image.shape[:3] if len(image.shape) == 4 and labels.array.ndim == 3 else image.shape
+    check_guide(labels.array, shape, f"guide {path.name}")
     if not np.allclose(labels.affine, image.affine, atol=1e-3):
         raise ValueError(f"guide {path.name} has another affine than {source.name}; they must share one grid")
     return labels.array
