@@ -8,7 +8,10 @@ MyoPS (13 held-out subjects, fold 0 of `kfold_subjects(subjects, 2, 0)`, never t
 guided model): the guide of each subject is the default model's prediction on its bSSFP C0 stack
 (never the ground truth; MyoPS shares one label map across contrasts). LGE and T2 (and C0) are
 segmented by the guided model at alpha 0, 0.25, 0.5, 1 with that guide, against the default
-model alone (inversion off and auto) and against copying the guide. Dice per subject (3D) to the
+model alone (inversion off and auto), against the unguided baseline (the same network, data,
+augmentation and schedule trained with alpha fixed at 0: `cmrseg train configs/guided_base.yaml`,
+run beforehand; rows left out when runs/guided_base/model.pt is missing) and against copying
+the guide. Dice per subject (3D) to the
 ground truth and myocardium Dice to the guide; mean [95% bootstrap CI] over subjects, and the
 paired differences guided(0.25) - unguided and guided(0.25) - copied guide.
 
@@ -46,11 +49,12 @@ ALPHAS = (0.0, 0.25, 0.5, 1.0)
 CONTRASTS = ("C0", "LGE", "T2")
 
 
-def _myops_scores(model: str) -> dict[tuple[str, str], dict[str, list[float]]]:
+def _myops_scores(model: str, baseline: Path | None) -> dict[tuple[str, str], dict[str, list[float]]]:
     """(setting, contrast) -> {"LV"/"MYO"/"RV": Dice per subject, "to guide": MYO Dice to the guide}."""
     ds = load_dataset(REPO / "data" / "myops")
     held = set(kfold_subjects(ds.subjects, 2, 0)[0])
     default, default_inv, guided = Predictor("default"), Predictor("default", invert="auto"), Predictor(model)
+    base = Predictor(baseline) if baseline is not None else None
     scores: dict[tuple[str, str], dict[str, list[float]]] = {}
     for subject in sorted(held):
         cases = {c.extra["contrast"]: c for c in ds.cases if c.subject == subject}
@@ -62,6 +66,8 @@ def _myops_scores(model: str) -> dict[tuple[str, str], dict[str, list[float]]]:
             preds["copied C0 guide"] = guide
             for a in ALPHAS:
                 preds[f"guided alpha {a:g}"] = guided.predict_array(image, guide, alpha=a)
+            if base is not None:  # trained with alpha fixed at 0: the guide channels are zero
+                preds["unguided baseline"] = base.predict_array(image, guide, alpha=0.0)
             for name, pred in preds.items():
                 row = scores.setdefault((name, contrast), {k: [] for k in ("LV", "MYO", "RV", "to guide")})
                 for c in FOREGROUND:
@@ -82,15 +88,12 @@ def _myops_tables(scores: dict) -> list[str]:
                     f"| {name} | {c} | " + " | ".join(fmt(row[k]) for k in ("LV", "MYO", "RV", "to guide")) + " |"
                 )
     lines += ["", "Paired differences of myocardium Dice per subject (mean [95% bootstrap CI]):", ""]
-    lines += [
-        "| contrast | guided 0.25 - default | guided 0.25 - guided 0 | guided 0.25 - copied guide |",
-        "|---|---|---|---|",
-    ]
+    refs = ["default", "guided alpha 0", "copied C0 guide"]
+    refs += ["unguided baseline"] if ("unguided baseline", "C0") in scores else []
+    lines += ["| contrast | " + " | ".join(f"guided 0.25 - {r}" for r in refs) + " |", "|---" * (len(refs) + 1) + "|"]
     for contrast in CONTRASTS:
         g = np.array(scores[("guided alpha 0.25", contrast)]["MYO"])
-        diffs = [
-            g - np.array(scores[(ref, contrast)]["MYO"]) for ref in ("default", "guided alpha 0", "copied C0 guide")
-        ]
+        diffs = [g - np.array(scores[(ref, contrast)]["MYO"]) for ref in refs]
         lines.append(f"| {contrast} | " + " | ".join(f"{fmt(d)}" for d in diffs) + " |")
     return lines
 
@@ -262,6 +265,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="guided")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "guided.md")
+    ap.add_argument("--baseline", type=Path, default=REPO / "runs" / "guided_base" / "model.pt")
     ap.add_argument("--consensus-passes", type=int, default=0, help="as PipelineOptions.consensus_passes")
     ap.add_argument("--t1net-only", action="store_true", help="print the T1NET table only")
     args = ap.parse_args()
@@ -269,7 +273,10 @@ def main() -> None:
         print("\n".join(_t1net_tables(_t1net_rows(args.model, args.consensus_passes))))
         print("\n".join(_motion_table(_motion_rows(args.model), 3.0)))
         return
-    scores = _myops_scores(args.model)
+    baseline = args.baseline if args.baseline.exists() else None
+    if baseline is None:
+        print(f"no unguided baseline at {args.baseline} (cmrseg train configs/guided_base.yaml); rows left out")
+    scores = _myops_scores(args.model, baseline)
     _sweep_plot(scores, args.out.with_name("guided-alpha.png"))
     rows = _t1net_rows(args.model, args.consensus_passes)
     text = [

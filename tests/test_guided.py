@@ -141,6 +141,8 @@ def test_guided_training_pairs_come_from_other_images_of_the_subject(tmp_path):
     assert not slices.identical.any()
     from cmrseg.augment import Augmenter
 
+    x0, label0, target0, alpha0 = GuidedTorchSlices(slices, Augmenter("none"), 0, 0.0, alpha=0.0)[(0, 0)]
+    assert float(alpha0) == 0.0 and float(x0[1:].abs().max()) == 0.0 and bool((target0 == label0).all())
     item = GuidedTorchSlices(slices, Augmenter("none"), 0, 0.0)[(0, 0)]
     x, label, target, alpha = item
     assert x.shape == (4, 64, 64) and label.shape == (64, 64) and target.shape == (64, 64)

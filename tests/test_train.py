@@ -25,6 +25,11 @@ def test_config_errors_name_the_key():
         config_from_dict({"data": ["x"], "output": "o", "lrr": 1})
     with pytest.raises(ValueError, match="optimizer"):
         config_from_dict({"data": ["x"], "output": "o", "optimizer": "sgdx"})
+    guided = {"data": ["x"], "output": "o", "guided": True, "model": {"in_channels": 4}}
+    with pytest.raises(ValueError, match="guide_alpha"):
+        config_from_dict({**guided, "guide_alpha": 1.5})
+    with pytest.raises(ValueError, match="in_channels 4"):
+        config_from_dict({**guided, "model": {"in_channels": 1}})
 
 
 def test_one_epoch_smoke_on_two_real_acdc_patients(tmp_path):

@@ -29,7 +29,9 @@ class TrainConfig:
     frozen for ``freeze_encoder_epochs`` and then trains at ``unfrozen_lr`` (default ``lr / 10``).
     ``guided`` trains a guided model (image + guide channels, ``model.in_channels`` = 4) on pairs
     of images of the same subject (see :mod:`cmrseg.train.guided`): guides are the other images'
-    labels and ``guide_model``'s predictions on them, perturbed with ``guide_perturb_probability``.
+    labels and ``guide_model``'s predictions on them, perturbed with ``guide_perturb_probability``;
+    ``guide_alpha`` fixes alpha for every sample (0: the unguided baseline of the same recipe),
+    None draws it per sample.
     """
 
     data: tuple[str, ...]
@@ -62,6 +64,7 @@ class TrainConfig:
     guided: bool = False
     guide_model: str | None = "default"
     guide_perturb_probability: float = 0.5
+    guide_alpha: float | None = None
 
     def __post_init__(self) -> None:
         if not self.data:
@@ -84,6 +87,8 @@ class TrainConfig:
             raise ValueError(
                 f"model.in_channels {self.model.in_channels} needs guided: true (image + 3 guide channels)"
             )
+        if self.guide_alpha is not None and not 0.0 <= self.guide_alpha <= 1.0:
+            raise ValueError(f"guide_alpha must be in [0, 1] or null, got {self.guide_alpha}")
         if not 0.0 <= self.guide_perturb_probability <= 1.0:
             raise ValueError(f"guide_perturb_probability must be in [0, 1], got {self.guide_perturb_probability}")
         if self.image_size % 32:

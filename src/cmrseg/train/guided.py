@@ -135,8 +135,16 @@ def sample_alpha(rng: np.random.Generator) -> float:
 class GuidedTorchSlices(torch.utils.data.Dataset):
     """Items ``(x (4, S, S), labels (S, S), translated guide (S, S), alpha)`` for :class:`GuidedModule`."""
 
-    def __init__(self, slices: GuidedSlices, augmenter: Augmenter, seed: int, perturb_probability: float) -> None:
+    def __init__(
+        self,
+        slices: GuidedSlices,
+        augmenter: Augmenter,
+        seed: int,
+        perturb_probability: float,
+        alpha: float | None = None,
+    ) -> None:
         self.slices, self.augmenter, self.seed, self.perturb = slices, augmenter, seed, perturb_probability
+        self.alpha = alpha
 
     def __len__(self) -> int:
         return len(self.slices)
@@ -149,7 +157,7 @@ class GuidedTorchSlices(torch.utils.data.Dataset):
         guide = s.guides[j]
         if s.identical[j] or rng.random() < self.perturb:
             guide = perturb_guide(guide, rng)
-        alpha = sample_alpha(rng)
+        alpha = sample_alpha(rng) if self.alpha is None else self.alpha
         image, (label, guide) = self.augmenter.apply(s.images[index], [s.labels[index], guide], rng)
         target = translate_guide(guide, label, alpha)
         x = np.concatenate([image[None], guide_channels(guide, alpha)])
@@ -164,7 +172,11 @@ class GuidedTorchSlices(torch.utils.data.Dataset):
 def guided_loader(config: TrainConfig, slices: GuidedSlices) -> torch.utils.data.DataLoader:
     """The training loader of a guided run (seeded shuffle per epoch, augmentation per sample)."""
     data = GuidedTorchSlices(
-        slices, Augmenter(config.augment, config.invert_probability), config.seed, config.guide_perturb_probability
+        slices,
+        Augmenter(config.augment, config.invert_probability),
+        config.seed,
+        config.guide_perturb_probability,
+        config.guide_alpha,
     )
     return torch.utils.data.DataLoader(
         data,
