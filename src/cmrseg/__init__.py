@@ -3,6 +3,7 @@
 Public API (imported lazily so ``import cmrseg`` stays fast)::
 
     from cmrseg import Predictor, segment, read_image, fit_t1_molli, cardiac_function
+    from cmrseg import segment_series, t1_pipeline      # guided series segmentation, T1 / ECV pipeline
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ _API = {
     "evaluate_paths": "cmrseg.evaluate",
     "aha_stack": "cmrseg.aha",
     "agreement": "cmrseg.agreement",
+    "segment_series": "cmrseg.series_segmentation",
+    "translate_guide": "cmrseg.guide",
+    "register_series": "cmrseg.mapping.registration",
+    "process_series": "cmrseg.mapping.pipeline",
+    "t1_pipeline": "cmrseg.mapping.pipeline",
 }
 
 __all__ = sorted(_API) + ["__version__"]
