@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from cmrseg.aha import aha_segments, aha_stack, myocardial_values, segment_values, septum_angle
+from cmrseg.aha import (
+    REFERENCES,
+    AhaConvention,
+    aha_segments,
+    aha_stack,
+    myocardial_values,
+    segment_values,
+    septum_angle,
+)
 
 
 def _slice(rv_side="left", size=96):
@@ -67,3 +75,61 @@ def test_segment_geometry_matches_t1net_given_its_septum():
             total += n
             agree += n * agreement(ring_labels(ring), ring, oracle_septum(ring))
     assert agree / total >= 0.90
+
+
+def _wedge_slice(rv_from_deg: float, rv_to_deg: float, size: int = 96) -> np.ndarray:
+    """LV ring about (48, 48) and an RV wedge outside it spanning ``atan2(di, dj)`` angles from
+    ``rv_from_deg`` forward to ``rv_to_deg`` (degrees)."""
+    yy, xx = np.mgrid[:size, :size]
+    r = np.hypot(yy - 48, xx - 48)
+    ang = np.degrees(np.arctan2(yy - 48, xx - 48)) % 360
+    lab = np.zeros((size, size), np.uint8)
+    lab[r < 20] = 2
+    lab[r < 13] = 3
+    in_arc = (ang - rv_from_deg) % 360 <= (rv_to_deg - rv_from_deg) % 360
+    lab[in_arc & (r >= 20) & (r < 30)] = 1
+    return lab
+
+
+def _segment_at(seg: np.ndarray, angle_deg: float, radius: float = 16.5) -> int:
+    a = np.radians(angle_deg)
+    return int(seg[int(round(48 + radius * np.sin(a))), int(round(48 + radius * np.cos(a)))])
+
+
+def test_references_agree_on_a_120_degree_arc():
+    lab = _wedge_slice(120, 240)  # septum on the image left, contact arc of 120 degrees
+    segs = [aha_segments(lab, "basal", AhaConvention(reference=ref)) for ref in REFERENCES]
+    myo = lab == 2
+    for other in segs[1:]:
+        assert np.mean(other[myo] == segs[0][myo]) > 0.95
+
+
+def test_insertion_point_references_put_their_boundary_at_the_insertion():
+    # wide, asymmetric contact arc: inferior insertion at 120 deg (lower left), anterior at 260 deg (upper left)
+    lab = _wedge_slice(120, 260)
+    ant = aha_segments(lab, "basal", AhaConvention(reference="anterior"))
+    assert _segment_at(ant, 260 + 15) == 1 and _segment_at(ant, 260 - 15) == 2
+    inf = aha_segments(lab, "basal", AhaConvention(reference="inferior"))
+    assert _segment_at(inf, 120 + 15) == 3 and _segment_at(inf, 120 - 15) == 4
+    apical = aha_segments(lab, "apical", AhaConvention(reference="anterior"))
+    assert _segment_at(apical, 260 + 15) == 13 and _segment_at(apical, 260 - 15) == 14
+    mid = aha_segments(lab, "basal")  # septal midpoint at 190 deg: boundary 2 | 3
+    assert _segment_at(mid, 190 + 15) == 2 and _segment_at(mid, 190 - 15) == 3
+
+
+def test_rotation_moves_every_boundary_towards_higher_numbers():
+    lab = _slice("left")
+    myo = lab == 2
+    base = aha_segments(lab, "basal")
+    turned = aha_segments(lab, "basal", AhaConvention(rotation_deg=60))
+    assert np.mean(turned[myo] == (base[myo].astype(int) - 2) % 6 + 1) > 0.97  # one segment: s -> s - 1
+    back = aha_segments(lab, "basal", AhaConvention(rotation_deg=-360))
+    assert np.array_equal(back, base)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"reference": "apex"}, {"direction": 0}, {"rotation_deg": float("nan")}, {"contact_px": -1}]
+)
+def test_bad_convention_is_refused(kwargs):
+    with pytest.raises(ValueError, match="AHA|contact_px"):
+        AhaConvention(**kwargs)

@@ -259,6 +259,7 @@ def test_t1_pipeline_bad_input(tmp_path, capsys):
     _assert_one_line_error(*_run(capsys, "t1-pipeline", pre, post, "--hct", "0.4", "-o", out), "same slices")
     notimes = _series(tmp_path, "notimes", (32, 32, 2, 8), None)
     _assert_one_line_error(*_run(capsys, "t1-pipeline", notimes, "-o", out), "InversionTime")
+    _assert_one_line_error(*_run(capsys, "t1-pipeline", pre, "--aha-rotation", "nan", "-o", out), "AHA rotation")
     assert not out.exists() and not list(tmp_path.glob(".tmp-*"))
 
 

@@ -225,6 +225,7 @@ def test_segment_series_auto_guide_on_real_molli(t1net):
 
 def test_t1_pipeline_end_to_end_on_real_molli(t1net, tmp_path):
     import csv
+    import json
 
     from cmrseg.cli import main
 
@@ -238,6 +239,8 @@ def test_t1_pipeline_end_to_end_on_real_molli(t1net, tmp_path):
         assert (out / name).exists(), name
     rows = list(csv.DictReader(open(out / "slices.csv")))
     assert len(rows) == 3
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["aha"] == {"reference": "septum", "rotation_deg": 0.0}
     for r in rows:
         assert 450 < float(r["t1_post_ms"]) < 650  # T1NET reference in its ring: 569-581 ms
         assert float(r["blood_t1_post_ms"]) < float(r["blood_t1_pre_ms"])

@@ -5,8 +5,15 @@ the two ends of that contact arc, and the septal midpoint is halfway between the
 Basal and mid slices get 6 segments of 60 degrees (1-6, 7-12: anterior, anteroseptal,
 inferoseptal, inferior, inferolateral, anterolateral), apical slices 4 of 90 degrees (13-16:
 anterior, septal, inferior, lateral). Segment numbers run counter-clockwise on the image as
-displayed with rows downward (``direction=+1``, the convention of the T1NET masks); pass
-``direction=-1`` for images stored mirrored.
+displayed with rows downward (``direction=+1``: standard short-axis view from the apex, RV on the
+image left); pass ``direction=-1`` for images stored mirrored.
+
+Where the segments start is a convention that analysis packages differ on, so it is a
+parameter (:class:`AhaConvention`): the septal midpoint as the boundary between segments 2 and 3
+(the default; Cerqueira et al. 2002 ask that the RV attachment separate the septum from the
+anterior and inferior walls), the anterior insertion point as the boundary between 1 and 2, or the
+inferior one as the boundary between 3 and 4, plus an optional fixed rotation for a site's own
+convention.
 """
 
 from __future__ import annotations
@@ -26,9 +33,44 @@ __all__ = [
     "segment_values",
     "SegmentValue",
     "myocardial_values",
+    "AhaConvention",
+    "REFERENCES",
+    "segment_reference_angle",
 ]
 
 _FIRST = {"basal": 1, "mid": 7, "apical": 13}
+REFERENCES = ("septum", "anterior", "inferior")
+
+
+@dataclass(frozen=True)
+class AhaConvention:
+    """Where the AHA segments start on each slice.
+
+    ``reference``: ``"septum"`` puts the boundary between segments 2 and 3 (8 | 9; the centre of
+    14) at the septal midpoint, halfway along the RV contact arc; ``"anterior"`` puts the boundary
+    between 1 and 2 (7 | 8, 13 | 14) at the anterior RV insertion point; ``"inferior"`` puts the
+    boundary between 3 and 4 (9 | 10, 14 | 15) at the inferior one. With an RV contact arc of
+    exactly 120 degrees the three agree. ``rotation_deg``: a further rotation of every boundary,
+    degrees, positive in the direction the segment numbers increase. ``direction``: +1 numbers
+    counter-clockwise on the image as displayed with rows downward, -1 for mirrored images.
+    ``contact_px``: RV and myocardium count as touching within this many pixels (raise it for
+    conservative myocardial rings drawn inside the wall).
+    """
+
+    reference: str = "septum"
+    rotation_deg: float = 0.0
+    direction: int = 1
+    contact_px: int = 2
+
+    def __post_init__(self) -> None:
+        if self.reference not in REFERENCES:
+            raise ValueError(f"AHA reference must be one of {list(REFERENCES)}, got {self.reference!r}")
+        if self.direction not in (1, -1):
+            raise ValueError(f"AHA direction must be +1 or -1, got {self.direction!r}")
+        if not np.isfinite(self.rotation_deg):
+            raise ValueError(f"AHA rotation must be a finite angle in degrees, got {self.rotation_deg!r}")
+        if self.contact_px < 0:
+            raise ValueError(f"contact_px must be >= 0, got {self.contact_px}")
 
 
 def _angles(points: np.ndarray, centre: np.ndarray) -> np.ndarray:
@@ -57,28 +99,61 @@ def rv_insertion_points(labels: np.ndarray, contact_px: int = 2) -> tuple[np.nda
     return pts[order[(g + 1) % len(a)]], pts[order[g]]
 
 
+def _contact_arc(labels: np.ndarray, contact_px: int) -> tuple[float, float] | None:
+    """Start angle and forward span (radians) of the RV contact arc about the LV centre."""
+    ends = rv_insertion_points(labels, contact_px)
+    if ends is None:
+        return None
+    start, end = _angles(np.stack(ends), _centre(labels))
+    return float(start), float((end - start) % (2 * np.pi))
+
+
+def _wrap(a: float) -> float:
+    return float((a + np.pi) % (2 * np.pi) - np.pi)
+
+
 def septum_angle(labels: np.ndarray, contact_px: int = 2) -> float | None:
     """Angle (radians, ``atan2(di, dj)`` about the LV centre) of the septal midpoint, or None without RV contact.
 
     RV and myocardium count as touching within ``contact_px`` pixels (raise it for conservative rings).
     """
-    ends = rv_insertion_points(labels, contact_px)
-    if ends is None:
+    arc = _contact_arc(labels, contact_px)
+    return None if arc is None else _wrap(arc[0] + arc[1] / 2)
+
+
+def segment_reference_angle(labels: np.ndarray, level: str, convention: AhaConvention | None = None) -> float | None:
+    """Angle (radians, ``atan2(di, dj)``) of the boundary between the two septal segments (the centre
+    of segment 14 on apical slices) under ``convention``, or None without RV contact."""
+    c = convention or AhaConvention()
+    arc = _contact_arc(labels, c.contact_px)
+    if arc is None:
         return None
-    centre = _centre(labels)
-    start, end = _angles(np.stack(ends), centre)
-    span = (end - start) % (2 * np.pi)  # the contact arc, forward from its start to its end
-    return float((start + span / 2 + np.pi) % (2 * np.pi) - np.pi)
+    start, span = arc
+    mid = start + span / 2
+    half_septum = np.pi / 4 if level == "apical" else np.pi / 3  # one segment from septal centre to insertion
+    # the anterior insertion lies at +direction * span / 2 from the midpoint, numbers grow towards -direction
+    anterior, inferior = mid + c.direction * span / 2, mid - c.direction * span / 2
+    phi = {
+        "septum": mid,
+        "anterior": anterior - c.direction * half_septum,
+        "inferior": inferior + c.direction * half_septum,
+    }[c.reference]
+    return _wrap(phi - c.direction * np.radians(c.rotation_deg))
 
 
 def aha_segments(
-    labels: np.ndarray, level: str, direction: int = 1, septum: float | None = None, contact_px: int = 2
+    labels: np.ndarray, level: str, convention: AhaConvention | None = None, septum: float | None = None
 ) -> np.ndarray:
-    """AHA segment number of every myocardial pixel of one 2D slice (0 elsewhere, or where no RV contact)."""
+    """AHA segment number of every myocardial pixel of one 2D slice (0 elsewhere, or where no RV contact).
+
+    ``septum``: the septal angle (radians, ``atan2(di, dj)``) when known otherwise (e.g. from a
+    reader's reference point); it replaces the one found from the RV.
+    """
     if level not in _FIRST:
         raise ValueError(f"level must be one of {list(_FIRST)}, got {level!r}")
+    c = convention or AhaConvention()
     out = np.zeros(labels.shape, np.uint8)
-    phi = septum if septum is not None else septum_angle(labels, contact_px)
+    phi = septum if septum is not None else segment_reference_angle(labels, level, c)
     myo = labels == Label.MYO
     if phi is None or not myo.any():
         return out
@@ -87,13 +162,15 @@ def aha_segments(
     n = 4 if level == "apical" else 6
     width = 2 * np.pi / n
     # segment s (0-based) is centred at phi + direction * (pi/2 - s * width)
-    rel = (direction * (ang - phi) - np.pi / 2) % (2 * np.pi)  # 0 at the centre of the first segment
+    rel = (c.direction * (ang - phi) - np.pi / 2) % (2 * np.pi)  # 0 at the centre of the first segment
     s = (np.round(-rel / width) % n).astype(int)
     out[pts[:, 0], pts[:, 1]] = _FIRST[level] + s
     return out
 
 
-def aha_stack(labels: np.ndarray, levels: list[str] | None = None, direction: int = 1) -> np.ndarray:
+def aha_stack(
+    labels: np.ndarray, levels: list[str] | None = None, convention: AhaConvention | None = None
+) -> np.ndarray:
     """AHA segments for every slice of an ``(X, Y, Z)`` stack; levels from :func:`cmrseg.evaluate.slice_levels`."""
     if labels.ndim != 3:
         raise ValueError(f"expected an (X, Y, Z) stack, got {labels.shape}")
@@ -104,7 +181,7 @@ def aha_stack(labels: np.ndarray, levels: list[str] | None = None, direction: in
     out = np.zeros(labels.shape, np.uint8)
     for z, level in enumerate(levels):
         if level in _FIRST:
-            out[:, :, z] = aha_segments(labels[:, :, z], level, direction)
+            out[:, :, z] = aha_segments(labels[:, :, z], level, convention)
     return out
 
 

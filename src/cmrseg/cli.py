@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cmrseg.aha import AhaConvention
 
 __all__ = ["main"]
 
@@ -89,10 +93,33 @@ def _segment_series(a: argparse.Namespace) -> None:
     print(a.output)
 
 
+def _aha_convention(a: argparse.Namespace) -> AhaConvention:
+    from cmrseg.aha import AhaConvention
+
+    return AhaConvention(reference=a.aha_reference, rotation_deg=a.aha_rotation)
+
+
+def _add_aha_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--aha-reference",
+        default="septum",
+        choices=["septum", "anterior", "inferior"],
+        help="where AHA segments start: septal midpoint = boundary 2|3 (default), anterior RV insertion = 1|2, "
+        "inferior RV insertion = 3|4",
+    )
+    parser.add_argument(
+        "--aha-rotation",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="extra rotation of every AHA boundary in degrees, positive towards higher segment numbers",
+    )
+
+
 def _t1_pipeline(a: argparse.Namespace) -> None:
     from cmrseg.mapping.pipeline import PipelineOptions, t1_pipeline
 
-    options = PipelineOptions(alpha=a.alpha, register=not a.no_register, model=a.model)
+    options = PipelineOptions(alpha=a.alpha, register=not a.no_register, model=a.model, aha=_aha_convention(a))
     summary = t1_pipeline(a.pre, a.output, a.post, a.hct, options, overwrite=a.overwrite)
     for row in summary["slices"]:
         text = f"slice {row['slice']}: myocardial T1 pre {row['t1_pre_ms']:.0f} ms"
@@ -232,7 +259,8 @@ def _report(a: argparse.Namespace) -> None:
     from cmrseg.study import report_from_files
 
     check_output(Path(a.output) / "index.html", a.overwrite)
-    print(report_from_files(a.image, a.output, a.labels, a.model, a.title, a.metrics, a.map))
+    aha = _aha_convention(a)
+    print(report_from_files(a.image, a.output, a.labels, a.model, a.title, a.metrics, a.map, aha))
 
 
 def _contours(a: argparse.Namespace) -> None:
@@ -354,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--model", default="guided", help="guided model: 'guided' or a file")
     tp.add_argument("-o", "--output", type=Path, required=True, help="folder (created) for maps, tables, report")
     tp.add_argument("--overwrite", action="store_true")
+    _add_aha_args(tp)
     tp.set_defaults(func=_t1_pipeline)
 
     e = sub.add_parser("evaluate", help="Dice (and surface distances) of predictions against references")
@@ -410,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--map", type=Path, help="parametric map (e.g. T1, ms) on the labels' grid: AHA bullseye")
     rp.add_argument("-o", "--output", type=Path, required=True, help="folder for index.html and its PNGs")
     rp.add_argument("--overwrite", action="store_true")
+    _add_aha_args(rp)
     rp.set_defaults(func=_report)
 
     fn = sub.add_parser("function", help="LV/RV volumes, EF and LV mass from a short-axis cine or ED/ES stacks")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cmrseg.aha import AhaConvention
 from cmrseg.function import CardiacFunction, cardiac_function, cine_function, label_volumes_ml
 from cmrseg.image import LabelMap
 from cmrseg.io.loader import read_any
@@ -86,7 +87,7 @@ def _read_metrics(path: Path) -> list[dict]:
         ]
 
 
-def _segment_medians(map_path: Path, labels: np.ndarray) -> dict[int, float]:
+def _segment_medians(map_path: Path, labels: np.ndarray, convention: AhaConvention | None) -> dict[int, float]:
     from cmrseg.aha import aha_stack, segment_values
 
     value_map = read_image(map_path).array
@@ -94,7 +95,8 @@ def _segment_medians(map_path: Path, labels: np.ndarray) -> dict[int, float]:
     value_map = value_map[:, :, None] if value_map.ndim == 2 else value_map
     if value_map.shape != lab.shape:
         raise ValueError(f"map {map_path} has shape {value_map.shape}, the labels {lab.shape}; they must share a grid")
-    medians = {s: float(np.round(v.median, 1)) for s, v in segment_values(value_map, aha_stack(lab)).items()}
+    values = segment_values(value_map, aha_stack(lab, convention=convention))
+    medians = {s: float(np.round(v.median, 1)) for s, v in values.items()}
     if not medians:
         raise ValueError("no AHA segments found: the labels need RV touching the myocardium")
     return medians
@@ -108,8 +110,10 @@ def report_from_files(
     title: str | None = None,
     metrics_csv: Path | None = None,
     map_path: Path | None = None,
+    aha: AhaConvention | None = None,
 ) -> Path:
-    """Write the HTML report of a study (segmenting the image unless labels are given)."""
+    """Write the HTML report of a study (segmenting the image unless labels are given); ``aha``: where
+    the AHA segments of the map's bullseye start."""
     from cmrseg.report.html import write_report
 
     image = read_any(Path(image_path))
@@ -127,7 +131,7 @@ def report_from_files(
             function = {f"{k.lower()}_volume_ml": v for k, v in vols.items()}
     metrics = _read_metrics(metrics_csv) if metrics_csv else None
     shown = labels.array[..., frame] if labels.array.ndim == 4 else labels.array
-    segments = _segment_medians(map_path, shown) if map_path else None
+    segments = _segment_medians(map_path, shown, aha) if map_path else None
     return write_report(
         image,
         labels,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from cmrseg.aha import aha_stack, myocardial_values, segment_values
+from cmrseg.aha import AhaConvention, aha_stack, myocardial_values, segment_values
 from cmrseg.image import Image, LabelMap
 from cmrseg.labels import Label
 from cmrseg.mapping.ecv import blood_t1, check_haematocrit, ecv_map, map_quality
@@ -45,7 +45,7 @@ class PipelineOptions:
     """``alpha``: guidance; ``guide``: ``auto`` or labels; ``register``: align images before fitting;
     ``blood_erode_px``: erosion of the LV blood pool before the blood T1 fit (partial volume);
     ``myo_erode_px``: erosion of the myocardium for the per-slice values; ``consensus_passes``: see
-    :func:`cmrseg.series_segmentation.segment_series`."""
+    :func:`cmrseg.series_segmentation.segment_series`; ``aha``: where the AHA segments start."""
 
     alpha: float = 0.25
     guide: str | np.ndarray = "auto"
@@ -55,6 +55,7 @@ class PipelineOptions:
     blood_erode_px: int = 1
     myo_erode_px: int = 0
     consensus_passes: int = 0
+    aha: AhaConvention = AhaConvention()
 
 
 @dataclass(frozen=True)
@@ -209,9 +210,11 @@ def slice_result(maps: SeriesMaps, z: int) -> MappingResult:
     return MappingResult(r.value[:, :, z], r.a[:, :, z], r.b[:, :, z], r.r2[:, :, z], r.failed[:, :, z])
 
 
-def segment_table(labels: np.ndarray, maps: dict[str, np.ndarray]) -> tuple[np.ndarray, list[dict]]:
+def segment_table(
+    labels: np.ndarray, maps: dict[str, np.ndarray], convention: AhaConvention | None = None
+) -> tuple[np.ndarray, list[dict]]:
     """AHA segments of ``labels`` ``(X, Y, Z)`` and each map's median / IQR per segment."""
-    segments = aha_stack(labels)
+    segments = aha_stack(labels, convention=convention)
     rows: dict[int, dict] = {}
     for name, value in maps.items():
         for s, v in segment_values(value, segments).items():
@@ -305,8 +308,15 @@ def t1_pipeline(
     if post_r is not None:
         maps["t1_post"], _ = align_post(pre_r, post_r)
         maps["ecv"] = ecv
-    _, seg_rows = segment_table(pre_r.labels, maps)
-    summary = {"slices": rows, "segments": seg_rows, "hct": hct, "alpha": options.alpha, "registered": options.register}
+    _, seg_rows = segment_table(pre_r.labels, maps, options.aha)
+    summary = {
+        "slices": rows,
+        "segments": seg_rows,
+        "hct": hct,
+        "alpha": options.alpha,
+        "registered": options.register,
+        "aha": {"reference": options.aha.reference, "rotation_deg": options.aha.rotation_deg},
+    }
 
     def fill(tmp: Path) -> None:
         _write_phase(tmp / "pre", pre_r)
