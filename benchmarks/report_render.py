@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/report_render.py [--out docs/report-screenshot.png]
 
-Builds the report of the shipped M&Ms-2 example (segmented by the default model), then runs
+Segments the shipped M&Ms-2 example with the default model, evaluates the prediction against the
+example's expert labels (`cmrseg evaluate`), builds the report with those metrics, then runs
 Debian's Chromium headless (``apt-get install chromium``) on the page. Prints the page size and
 the screenshot path; exits non-zero if Chromium is missing or the screenshot is empty.
 """
@@ -28,18 +29,15 @@ def main() -> int:
         print("chromium not found: apt-get install chromium", file=sys.stderr)
         return 1
     work = Path(tempfile.mkdtemp())
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cmrseg.cli",
-            "report",
-            str(REPO / "examples/mnms2_001_SA_ED.nii.gz"),
-            "-o",
-            str(work / "report"),
-        ],
-        check=True,
-    )
+    image, truth = REPO / "examples/mnms2_001_SA_ED.nii.gz", REPO / "examples/mnms2_001_SA_ED_gt.nii.gz"
+    pred = work / "mnms2_001_SA_ED.nii.gz"
+    for command in (
+        ["predict", str(image), "-o", str(pred)],
+        ["evaluate", str(pred), str(truth), "-o", str(work / "evaluation")],
+        ["report", str(image), "--labels", str(pred), "--metrics", str(work / "evaluation" / "metrics.csv")]
+        + ["-o", str(work / "report")],
+    ):
+        subprocess.run([sys.executable, "-m", "cmrseg.cli", *command], check=True, capture_output=True)
     page = work / "report" / "index.html"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     flags = [
@@ -52,7 +50,7 @@ def main() -> int:
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={work / 'profile'}",
-        "--window-size=1200,1400",
+        "--window-size=1200,2600",
         f"--screenshot={args.out}",
     ]
     subprocess.run([browser, *flags, page.as_uri()], check=True, capture_output=True, timeout=120)

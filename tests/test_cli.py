@@ -212,8 +212,14 @@ def test_report_with_metrics_and_map(tmp_path):
         == 0
     )
     page = (tmp_path / "rep" / "index.html").read_text()
-    assert "bullseye.png" in page and "violin_dice.png" in page and "hd_floor_mm" in page
+    assert "bullseye.png" in page and "violin_metrics.png" in page and "hd_floor_mm" in page
+    assert "Summary per label and slice level" in page  # evaluate's summary.csv beside metrics.csv
     assert (tmp_path / "rep" / "bullseye.png").exists()
+    from cmrseg.io.tables import read_rows
+
+    segments = read_rows(tmp_path / "rep" / "segments.csv")
+    assert [r["segment"] for r in segments] == list(range(1, 17)) and all(r["median"] == 1000.0 for r in segments)
+    assert [r["slice"] for r in read_rows(tmp_path / "rep" / "slices.csv")] == [0, 1, 2, 3]
 
 
 def _guided_inputs(tmp_path):

@@ -260,7 +260,8 @@ def _report(a: argparse.Namespace) -> None:
 
     check_output(Path(a.output) / "index.html", a.overwrite)
     aha = _aha_convention(a)
-    print(report_from_files(a.image, a.output, a.labels, a.model, a.title, a.metrics, a.map, aha))
+    page = report_from_files(a.image, a.output, a.labels, a.model, a.title, a.metrics, a.map, aha, a.map_unit, a.erode)
+    print(page)
 
 
 def _contours(a: argparse.Namespace) -> None:
@@ -436,7 +437,16 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--model", default="default")
     rp.add_argument("--title")
     rp.add_argument("--metrics", type=Path, help="metrics.csv of cmrseg evaluate: table and Dice violins per level")
-    rp.add_argument("--map", type=Path, help="parametric map (e.g. T1, ms) on the labels' grid: AHA bullseye")
+    rp.add_argument(
+        "--map",
+        type=Path,
+        help="parametric map (e.g. T1) on the labels' grid: AHA bullseye, per-segment and per-slice median/IQR, "
+        "also written to DIR/segments.csv and DIR/slices.csv",
+    )
+    rp.add_argument("--map-unit", default="ms", help="unit of --map for labels and colour bars (default ms)")
+    rp.add_argument(
+        "--erode", type=int, default=0, metavar="PX", help="erode the myocardium by PX pixels for per-slice values"
+    )
     rp.add_argument("-o", "--output", type=Path, required=True, help="folder for index.html and its PNGs")
     rp.add_argument("--overwrite", action="store_true")
     _add_aha_args(rp)

@@ -11,7 +11,6 @@ rows, epicardium on MYO rows), as the mapping-segmentation paper measures it.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import numpy as np
 from scipy.spatial.distance import directed_hausdorff
 
 from cmrseg.contours import contour_to_mask, densify, mask_contour, slice_contours
-from cmrseg.io.atomic import atomic_write
 from cmrseg.io.nifti import is_nifti, read_labels
+from cmrseg.io.tables import write_rows
 from cmrseg.labels import FOREGROUND, LABEL_NAMES, Label
 from cmrseg.metrics import dice, hausdorff_mm, iou, mean_surface_distance_mm
 
@@ -239,13 +238,7 @@ def summarise(rows: list[Row]) -> list[dict[str, object]]:
 
 
 def _write_csv(records: list[dict], path: Path) -> None:
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(records[0]))
-            w.writeheader()
-            w.writerows(records)
-
-    atomic_write(Path(path), write)
+    write_rows(path, records)
 
 
 def write_metrics(rows: list[Row], path: Path | str, summary_path: Path | str | None = None) -> None:

@@ -7,19 +7,20 @@ needed (with the given model) and hand arrays to the pure functions of :mod:`cmr
 
 from __future__ import annotations
 
-import csv
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from cmrseg.aha import AhaConvention
-from cmrseg.function import CardiacFunction, cardiac_function, cine_function, label_volumes_ml
+from cmrseg.function import CardiacFunction, cardiac_function, cine_function, label_volumes_ml, volume_curve_ml
 from cmrseg.image import LabelMap
 from cmrseg.io.loader import read_any
 from cmrseg.io.nifti import read_image, read_labels
+from cmrseg.io.tables import read_rows, write_rows
+from cmrseg.labels import Label
 
-__all__ = ["labels_or_segment", "function_from_files", "report_from_files"]
+__all__ = ["labels_or_segment", "function_from_files", "report_from_files", "map_value_tables"]
 
 
 @lru_cache(maxsize=2)
@@ -79,27 +80,55 @@ def function_from_files(
     return cardiac_function(ed_labels, es_labels, sp)
 
 
-def _read_metrics(path: Path) -> list[dict]:
-    with open(path) as fh:
-        return [
-            {k: (float(v) if k in ("dice", "iou", "hd_mm", "msd_mm") else v) for k, v in r.items()}
-            for r in csv.DictReader(fh)
-        ]
+def map_value_tables(
+    value_map: np.ndarray, labels: np.ndarray, convention: AhaConvention | None = None, erode_px: int = 0
+) -> tuple[list[dict], list[dict]]:
+    """Median and IQR of a map (e.g. T1 in ms) per AHA segment and in the myocardium of each slice.
 
+    ``value_map`` and ``labels`` are ``(X, Y, Z)`` (or one 2D slice); ``erode_px`` erodes the
+    myocardium of the per-slice values (partial volume with blood). Segments need RV contact.
+    """
+    from cmrseg.aha import aha_stack, myocardial_values, segment_values
 
-def _segment_medians(map_path: Path, labels: np.ndarray, convention: AhaConvention | None) -> dict[int, float]:
-    from cmrseg.aha import aha_stack, segment_values
-
-    value_map = read_image(map_path).array
     lab = labels[:, :, None] if labels.ndim == 2 else labels
-    value_map = value_map[:, :, None] if value_map.ndim == 2 else value_map
-    if value_map.shape != lab.shape:
-        raise ValueError(f"map {map_path} has shape {value_map.shape}, the labels {lab.shape}; they must share a grid")
-    values = segment_values(value_map, aha_stack(lab, convention=convention))
-    medians = {s: float(np.round(v.median, 1)) for s, v in values.items()}
-    if not medians:
-        raise ValueError("no AHA segments found: the labels need RV touching the myocardium")
-    return medians
+    value = value_map[:, :, None] if value_map.ndim == 2 else value_map
+    if value.shape != lab.shape:
+        raise ValueError(f"map shape {value.shape} and labels {lab.shape} differ; they must share one grid")
+
+    def row(key: str, k: int, v: object) -> dict:
+        return {key: k, "median": v.median, "q1": v.q1, "q3": v.q3, "n": v.n}
+
+    segments = segment_values(value, aha_stack(lab, convention=convention))
+    seg_rows = [row("segment", k, v) for k, v in sorted(segments.items())]
+    slice_rows = [
+        row("slice", z, myocardial_values(value[:, :, z], lab[:, :, z], erode_px))
+        for z in range(lab.shape[2])
+        if (lab[:, :, z] == Label.MYO).any()
+    ]
+    return seg_rows, slice_rows
+
+
+def _metrics_parts(metrics_csv: Path) -> dict:
+    """metrics.csv of ``cmrseg evaluate`` and, beside it, its summary, agreement table and plots."""
+    folder = Path(metrics_csv).parent
+    parts: dict = {"metrics": read_rows(Path(metrics_csv))}
+    if (folder / "summary.csv").exists():
+        parts["summary"] = read_rows(folder / "summary.csv")
+    if (folder / "agreement.csv").exists():
+        parts["agreement"] = read_rows(folder / "agreement.csv")
+    parts["bland_altman"] = tuple(sorted(folder.glob("bland_altman_*.png")))
+    return parts
+
+
+def _function_parts(labels: LabelMap) -> tuple[dict, int]:
+    if labels.array.ndim == 4:
+        fn = cine_function(labels.array, labels.spacing)
+        curves = {lab.name: volume_curve_ml(labels.array, labels.spacing, lab) for lab in (Label.LV, Label.RV)}
+        return {"function": fn.to_dict(), "volume_curves": curves}, fn.ed_frame or 0
+    if labels.array.ndim == 3:
+        vols = label_volumes_ml(labels.array, labels.spacing)
+        return {"function": {f"{k.lower()}_volume_ml": v for k, v in vols.items()}}, 0
+    return {}, 0
 
 
 def report_from_files(
@@ -111,34 +140,35 @@ def report_from_files(
     metrics_csv: Path | None = None,
     map_path: Path | None = None,
     aha: AhaConvention | None = None,
+    map_unit: str = "ms",
+    erode_px: int = 0,
 ) -> Path:
-    """Write the HTML report of a study (segmenting the image unless labels are given); ``aha``: where
-    the AHA segments of the map's bullseye start."""
-    from cmrseg.report.html import write_report
+    """Write the HTML report of a study (segmenting the image unless labels are given).
 
+    ``metrics_csv``: ``cmrseg evaluate``'s metrics.csv (its summary, agreement and Bland-Altman
+    plots beside it are shown too); ``map_path``: a map on the labels' grid, shown as AHA segment
+    and per-slice myocardial values (``erode_px``) and written to ``segments.csv`` / ``slices.csv``;
+    ``aha``: where the AHA segments start.
+    """
+    from cmrseg.report.html import ReportParts, write_report
+
+    if erode_px < 0:
+        raise ValueError(f"--erode must be >= 0 pixels, got {erode_px}")
     image = read_any(Path(image_path))
     if labels_path:
         labels = read_labels(labels_path)
     else:
         labels = LabelMap.like(image, _predictor(str(model)).predict_array(image.array))
-    function, frame = None, 0
-    if image.metadata.get("spacing_known", True):
-        if labels.array.ndim == 4:
-            fn = cine_function(labels.array, labels.spacing)
-            function, frame = fn.to_dict(), fn.ed_frame or 0
-        elif labels.array.ndim == 3:
-            vols = label_volumes_ml(labels.array, labels.spacing)
-            function = {f"{k.lower()}_volume_ml": v for k, v in vols.items()}
-    metrics = _read_metrics(metrics_csv) if metrics_csv else None
-    shown = labels.array[..., frame] if labels.array.ndim == 4 else labels.array
-    segments = _segment_medians(map_path, shown, aha) if map_path else None
-    return write_report(
-        image,
-        labels,
-        output,
-        title=title or Path(image_path).name,
-        function=function,
-        metrics=metrics,
-        segment_values=segments,
-        frame=frame,
-    )
+    fields, frame = _function_parts(labels) if image.metadata.get("spacing_known", True) else ({}, 0)
+    if metrics_csv:
+        fields.update(_metrics_parts(metrics_csv))
+    if map_path:
+        shown = labels.array[..., frame] if labels.array.ndim == 4 else labels.array
+        value_map = read_image(map_path).array
+        fields["segments"], fields["map_slices"] = map_value_tables(value_map, shown, aha, erode_px)
+        fields["map_unit"] = map_unit
+    page = write_report(image, labels, output, title or Path(image_path).name, ReportParts(**fields), frame)
+    if map_path:
+        write_rows(Path(output) / "segments.csv", fields["segments"] or [{"segment": "none (no RV contact)"}])
+        write_rows(Path(output) / "slices.csv", fields["map_slices"])
+    return page

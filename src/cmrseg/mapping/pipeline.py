@@ -18,6 +18,7 @@ from scipy import ndimage
 
 from cmrseg.aha import AhaConvention, aha_stack, myocardial_values, segment_values
 from cmrseg.image import Image, LabelMap
+from cmrseg.io.tables import write_rows
 from cmrseg.labels import Label
 from cmrseg.mapping.ecv import blood_t1, check_haematocrit, ecv_map, map_quality
 from cmrseg.mapping.fits import MappingResult
@@ -254,16 +255,6 @@ def _write_phase(out: Path, phase: PhaseResult) -> None:
     (out / "transforms.json").write_text(json.dumps(moves, indent=1))
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    import csv
-
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, keys)
-        w.writeheader()
-        w.writerows(rows)
-
-
 def t1_pipeline(
     pre: Path | str,
     output: Path | str,
@@ -324,8 +315,8 @@ def t1_pipeline(
             _write_phase(tmp / "post", post_r)
             img = pre_s.image
             write_image(Image(ecv, img.spacing[:3], img.affine, {"unit": "percent"}), tmp / "ECV.nii.gz")
-        _write_csv(tmp / "slices.csv", rows)
-        _write_csv(tmp / "segments.csv", seg_rows or [{"segment": "none (no RV insertion found)"}])
+        write_rows(tmp / "slices.csv", rows)
+        write_rows(tmp / "segments.csv", seg_rows or [{"segment": "none (no RV insertion found)"}])
         (tmp / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
         write_pipeline_report(tmp, pre_r, post_r, ecv, rows, seg_rows, f"T1 pipeline: {Path(pre).name}")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import json
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +14,9 @@ from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import atomic_write
 from cmrseg.preprocess import normalise_intensity
 from cmrseg.report.figures import save_figure
-from cmrseg.report.plots import bullseye_figure, overlay_figure, violin_figure
+from cmrseg.report.plots import bullseye_figure, metric_violins, overlay_figure, volume_curve_figure
 
-__all__ = ["write_report", "page_html", "table_html"]
+__all__ = ["write_report", "ReportParts", "page_html", "table_html"]
 
 
 def _table(rows: list[dict], keys: list[str]) -> str:
@@ -45,19 +47,99 @@ def _fmt(v: object) -> str:
     return html.escape(str(v))
 
 
+@dataclass(frozen=True)
+class ReportParts:
+    """What a study page shows besides the overlays; every part optional.
+
+    ``function``: volumes / EF / mass; ``volume_curves``: mL per cine frame by name (``LV``, ``RV``),
+    with ED/ES marked from ``function``; ``metrics``: rows of ``cmrseg evaluate``'s metrics.csv;
+    ``summary``: its summary.csv; ``agreement``: its agreement.csv; ``bland_altman``: its PNGs;
+    ``segments``: AHA rows (segment, median, q1, q3, n) of a map in ``map_unit``; ``map_slices``:
+    per-slice myocardial rows of the same map.
+    """
+
+    function: dict | None = None
+    volume_curves: dict[str, np.ndarray] | None = None
+    metrics: list[dict] | None = None
+    summary: list[dict] | None = None
+    agreement: list[dict] | None = None
+    bland_altman: tuple[Path, ...] = ()
+    segments: list[dict] | None = None
+    map_slices: list[dict] | None = None
+    map_unit: str = "ms"
+
+
+def _heart_box(lab: np.ndarray, margin: float = 0.25, min_px: int = 64) -> tuple[slice, slice]:
+    """A square crop around all labelled pixels of an ``(X, Y, Z)`` stack (the whole slice if none)."""
+    pts = np.argwhere(lab.any(2))
+    if len(pts) == 0:
+        return slice(None), slice(None)
+    lo, hi = pts.min(0), pts.max(0) + 1
+    centre, half = (lo + hi) / 2, max(max(hi - lo) * (1 + 2 * margin), min_px) / 2
+    box = [(max(int(c - half), 0), min(int(c + half), n)) for c, n in zip(centre, lab.shape[:2], strict=True)]
+    return slice(*box[0]), slice(*box[1])
+
+
+def _overlays(norm: np.ndarray, lab: np.ndarray, out: Path) -> list[str]:
+    from cmrseg.evaluate import slice_levels
+
+    rows, cols = _heart_box(lab)
+    names = []
+    for z, level in enumerate(slice_levels(lab)):
+        name = f"slice{z:02d}.png"
+        title = f"slice {z}" + ("" if level == "outside" else f" ({level})")
+        save_figure(overlay_figure(norm[rows, cols, z], lab[rows, cols, z], title), out / name, dpi=80)
+        names.append(name)
+    return names
+
+
+def _metrics_parts(parts: ReportParts, out: Path) -> list[str]:
+    html_parts = ["<h2>Metrics</h2>"]
+    if parts.summary:
+        html_parts.append("<h3>Summary per label and slice level (means)</h3>" + table_html(parts.summary))
+    rows = [r for r in parts.metrics or [] if r.get("level") not in (None, "all", "outside")]
+    if rows:
+        save_figure(metric_violins(rows), out / "violin_metrics.png")
+        html_parts.append('<img src="violin_metrics.png" alt="Dice, Hausdorff and surface distance per slice level">')
+    if parts.agreement:
+        html_parts.append("<h3>Volume agreement: ICC(2,1) and Bland-Altman</h3>" + table_html(parts.agreement))
+    for png in parts.bland_altman:
+        shutil.copyfile(png, out / png.name)
+        html_parts.append(f'<img src="{html.escape(png.name)}" alt="{html.escape(png.stem)}" width="360">')
+    if parts.metrics:
+        html_parts.append(
+            f"<details><summary>All {len(parts.metrics)} metric rows</summary>"
+            + table_html(parts.metrics)
+            + "</details>"
+        )
+    return html_parts
+
+
+def _map_parts(parts: ReportParts, out: Path) -> list[str]:
+    html_parts = [f"<h2>Map values ({html.escape(parts.map_unit)})</h2>"]
+    if parts.segments:
+        medians = {int(r["segment"]): float(r["median"]) for r in parts.segments}
+        save_figure(bullseye_figure(medians, parts.map_unit), out / "bullseye.png")
+        html_parts.append('<img src="bullseye.png" alt="bullseye">' + table_html(parts.segments))
+    else:
+        html_parts.append("<p>No AHA segments: the labels need the RV touching the myocardium.</p>")
+    if parts.map_slices:
+        html_parts.append("<h3>Myocardium per slice</h3>" + table_html(parts.map_slices))
+    return html_parts
+
+
 def write_report(
     image: Image,
     labels: LabelMap,
     out_dir: Path | str,
     title: str = "cmrseg study",
-    function: dict | None = None,
-    metrics: list[dict] | None = None,
-    segment_values: dict[int, float] | None = None,
+    parts: ReportParts = ReportParts(),
     frame: int = 0,
 ) -> Path:
     """Write ``out_dir/index.html`` and its PNGs; returns the page's path.
 
-    ``image``/``labels`` are ``(X, Y, Z)`` stacks (or ``(X, Y, Z, T)``: ``frame`` is shown).
+    ``image``/``labels`` are ``(X, Y, Z)`` stacks (or ``(X, Y, Z, T)``: ``frame`` is shown). Overlays
+    are cropped to the labelled heart and titled with each slice's level.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -68,33 +150,27 @@ def write_report(
         img, lab = img[..., frame], lab[..., frame]
     if img.ndim == 2:
         img, lab = img[:, :, None], lab[:, :, None]
-    norm = normalise_intensity(img)
-    figs = []
-    for z in range(img.shape[2]):
-        name = f"slice{z:02d}.png"
-        save_figure(overlay_figure(norm[:, :, z], lab[:, :, z], f"slice {z}"), out / name, dpi=80)
-        figs.append(name)
-    parts = [
+    figs = _overlays(normalise_intensity(img), lab, out)
+    html_parts = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p>Grid {img.shape[0]}×{img.shape[1]}, {img.shape[2]} slices, spacing "
-        f"{' × '.join(f'{s:.2f}' for s in image.spacing)} mm. "
-        "Contours: endocardium red, epicardium green, RV blue.</p>",
+        f"{' × '.join(f'{s:.2f}' for s in image.spacing)} mm"
+        + (f", frame {frame} shown" if image.array.ndim == 4 else "")
+        + ". Contours: endocardium red, epicardium green, RV blue.</p>",
     ]
-    if function:
-        parts.append("<h2>Function</h2>" + _table([function], list(function)))
-    if metrics:
-        parts.append("<h2>Metrics</h2>" + _table(metrics, list(metrics[0])))
-        by_level: dict[str, list[float]] = {}
-        for r in metrics:
-            if r.get("level") not in (None, "all"):
-                by_level.setdefault(str(r["level"]), []).append(float(r.get("dice", np.nan)))
-        if by_level:
-            save_figure(violin_figure(by_level, "Dice"), out / "violin_dice.png")
-            parts.append('<img src="violin_dice.png" alt="Dice per slice level">')
-    if segment_values:
-        save_figure(bullseye_figure(segment_values), out / "bullseye.png")
-        parts.append('<h2>AHA segments</h2><img src="bullseye.png" alt="bullseye">')
-    parts.append("<h2>Slices</h2>" + "".join(f'<img src="{f}" alt="{f}">' for f in figs))
-    atomic_write(out / "index.html", lambda p: p.write_text(page_html(title, parts)))
-    (out / "report.json").write_text(json.dumps({"function": function, "segments": segment_values}, default=float))
+    if parts.function:
+        html_parts.append("<h2>Function</h2>" + table_html([parts.function]))
+    if parts.volume_curves:
+        fn = parts.function or {}
+        curves = volume_curve_figure(parts.volume_curves, fn.get("ed_frame"), fn.get("es_frame"))
+        save_figure(curves, out / "volumes.png")
+        html_parts.append('<img src="volumes.png" alt="volume curves">')
+    if parts.metrics or parts.summary:
+        html_parts += _metrics_parts(parts, out)
+    if parts.segments is not None or parts.map_slices:
+        html_parts += _map_parts(parts, out)
+    html_parts.append("<h2>Slices</h2>" + "".join(f'<img src="{f}" alt="{f}">' for f in figs))
+    atomic_write(out / "index.html", lambda p: p.write_text(page_html(title, html_parts)))
+    doc = {"function": parts.function, "segments": parts.segments, "map_slices": parts.map_slices}
+    (out / "report.json").write_text(json.dumps(doc, default=float))
     return out / "index.html"

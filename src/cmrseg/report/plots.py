@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 from cmrseg.contours import slice_contours  # noqa: E402
 from cmrseg.labels import LABEL_COLOURS, Label  # noqa: E402
 
-__all__ = ["overlay_figure", "violin_figure", "bullseye_figure"]
+__all__ = ["overlay_figure", "violin_figure", "bullseye_figure", "metric_violins", "volume_curve_figure"]
 
 
 def overlay_figure(image: np.ndarray, labels: np.ndarray, title: str = "") -> plt.Figure:
@@ -54,22 +54,58 @@ def bullseye_figure(segment_values: dict[int, float], unit: str = "ms", cmap: st
     rings = [(range(1, 7), 3, 2, 60), (range(7, 13), 2, 1, 60), (range(13, 17), 1, 0.35, 90)]
     for segs, outer, inner, width in rings:
         for k, s in enumerate(segs):
-            start = np.deg2rad(90 + 30 if width == 60 else 90 + 45) + np.deg2rad(width) * k
+            centre = np.deg2rad(90 + width * k)  # segment 1 / 7 / 13 on top, numbers counter-clockwise
             v = segment_values.get(s, np.nan)
             face = colours(norm(v)) if np.isfinite(v) else (0.85, 0.85, 0.85, 1)
-            ax.bar(
-                start + np.deg2rad(width) / 2 - np.deg2rad(width),
-                outer - inner,
-                width=np.deg2rad(width),
-                bottom=inner,
-                color=face,
-                edgecolor="white",
-                align="edge",
-            )
-            mid = start - np.deg2rad(width) / 2
+            ax.bar(centre, outer - inner, width=np.deg2rad(width), bottom=inner, color=face, edgecolor="white")
             label = f"{s}\n{v:.0f}" if np.isfinite(v) else str(s)
-            ax.text(mid, (outer + inner) / 2, label, ha="center", va="center", fontsize=7)
+            ink = "w" if np.dot(face[:3], (0.299, 0.587, 0.114)) < 0.5 else "k"  # readable on dark faces
+            ax.text(centre, (outer + inner) / 2, label, ha="center", va="center", fontsize=7, color=ink)
     ax.set_axis_off()
     sm = plt.cm.ScalarMappable(norm=norm, cmap=colours)
     fig.colorbar(sm, ax=ax, fraction=0.046, pad=0.04, label=unit)
+    return fig
+
+
+_METRICS = (("dice", "Dice"), ("hd_mm", "Hausdorff (mm)"), ("msd_mm", "mean surface distance (mm)"))
+
+
+def metric_violins(rows: list[dict]) -> plt.Figure:
+    """Violins of Dice, Hausdorff and mean surface distance (rows) per label (columns) and slice level,
+    from per-slice metric rows (keys label, level, dice, hd_mm, msd_mm)."""
+    labels = [lab for lab in ("LV", "MYO", "RV") if any(r.get("label") == lab for r in rows)]
+    levels = [lev for lev in ("basal", "mid", "apical") if any(r.get("level") == lev for r in rows)]
+    fig, axes = plt.subplots(
+        len(_METRICS), max(len(labels), 1), figsize=(2.6 * max(len(labels), 1), 6.6), squeeze=False
+    )
+    for i, (key, name) in enumerate(_METRICS):
+        for j, lab in enumerate(labels):
+            ax = axes[i, j]
+            data = [[float(r[key]) for r in rows if r.get("label") == lab and r.get("level") == lev] for lev in levels]
+            data = [[x for x in d if np.isfinite(x)] for d in data]
+            shown = [k for k, d in enumerate(data) if len(d) > 1]
+            if shown:
+                ax.violinplot([data[k] for k in shown], positions=[k + 1 for k in shown], showmedians=True)
+            for k, d in enumerate(data):
+                if len(d) == 1:
+                    ax.plot([k + 1], d, "o", color="C0")
+            ax.set_xticks(range(1, len(levels) + 1), levels, fontsize=8)
+            ax.set_title(f"{lab}: {name}" if i == 0 else name, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def volume_curve_figure(curves: dict[str, np.ndarray], ed: int | None = None, es: int | None = None) -> plt.Figure:
+    """Volume (mL) per cine frame for each named structure, with ED and ES marked."""
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    for name, v in curves.items():
+        ax.plot(np.arange(len(v)), v, marker=".", label=name)
+    for frame, tag in ((ed, "ED"), (es, "ES")):
+        if frame is not None:
+            ax.axvline(frame, color="grey", ls="--", lw=0.8)
+            ax.text(frame, ax.get_ylim()[1], tag, ha="center", va="bottom", fontsize=8)
+    ax.set_xlabel("frame")
+    ax.set_ylabel("volume (mL)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
     return fig
