@@ -1,11 +1,13 @@
 """Render a `cmrseg report` page in headless Chromium and save a screenshot to look at.
 
 Usage: python benchmarks/report_render.py [--out docs/report-screenshot.png]
+       [--pipeline-out docs/t1-pipeline-screenshot.png]
 
 Segments the shipped M&Ms-2 example with the default model, evaluates the prediction against the
 example's expert labels (`cmrseg evaluate`), builds the report with those metrics, then runs
 Debian's Chromium headless (``apt-get install chromium``) on the page. Prints the page size and
-the screenshot path; exits non-zero if Chromium is missing or the screenshot is empty.
+the screenshot path; exits non-zero if Chromium is missing or a screenshot is empty. With
+../shared/data/t1net present it also renders the `cmrseg t1-pipeline` page of the T1NET series.
 """
 
 from __future__ import annotations
@@ -18,28 +20,16 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=REPO / "docs" / "report-screenshot.png")
-    args = ap.parse_args()
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        print("chromium not found: apt-get install chromium", file=sys.stderr)
-        return 1
-    work = Path(tempfile.mkdtemp())
-    image, truth = REPO / "examples/mnms2_001_SA_ED.nii.gz", REPO / "examples/mnms2_001_SA_ED_gt.nii.gz"
-    pred = work / "mnms2_001_SA_ED.nii.gz"
-    for command in (
-        ["predict", str(image), "-o", str(pred)],
-        ["evaluate", str(pred), str(truth), "-o", str(work / "evaluation")],
-        ["report", str(image), "--labels", str(pred), "--metrics", str(work / "evaluation" / "metrics.csv")]
-        + ["-o", str(work / "report")],
-    ):
-        subprocess.run([sys.executable, "-m", "cmrseg.cli", *command], check=True, capture_output=True)
-    page = work / "report" / "index.html"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+def _cmrseg(*command: str) -> None:
+    subprocess.run([sys.executable, "-m", "cmrseg.cli", *command], check=True, capture_output=True)
+
+
+def screenshot(browser: str, page: Path, out: Path, work: Path, height: int) -> int:
+    """Render ``page`` headless into ``out``; returns the PNG's size in bytes."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     flags = [
         "--headless",
         "--no-sandbox",
@@ -50,13 +40,52 @@ def main() -> int:
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={work / 'profile'}",
-        "--window-size=1200,2600",
-        f"--screenshot={args.out}",
+        f"--window-size=1200,{height}",
+        f"--screenshot={out}",
     ]
     subprocess.run([browser, *flags, page.as_uri()], check=True, capture_output=True, timeout=120)
-    size = args.out.stat().st_size if args.out.exists() else 0
-    print(f"page {page} ({page.stat().st_size} bytes) -> screenshot {args.out} ({size} bytes)")
-    return 0 if size > 10_000 else 1
+    size = out.stat().st_size if out.exists() else 0
+    print(f"page {page} ({page.stat().st_size} bytes) -> screenshot {out} ({size} bytes)")
+    return size
+
+
+def study_page(work: Path) -> Path:
+    image, truth = REPO / "examples/mnms2_001_SA_ED.nii.gz", REPO / "examples/mnms2_001_SA_ED_gt.nii.gz"
+    pred = work / "mnms2_001_SA_ED.nii.gz"
+    _cmrseg("predict", str(image), "-o", str(pred))
+    _cmrseg("evaluate", str(pred), str(truth), "-o", str(work / "evaluation"))
+    metrics = str(work / "evaluation" / "metrics.csv")
+    _cmrseg("report", str(image), "--labels", str(pred), "--metrics", metrics, "-o", str(work / "report"))
+    return work / "report" / "index.html"
+
+
+def pipeline_page(work: Path) -> Path | None:
+    """`cmrseg t1-pipeline` on the T1NET series (converted from ../shared/data/t1net), or None without it."""
+    if not (DATA / "t1net").is_dir():
+        print(f"no {DATA / 't1net'}: t1-pipeline page skipped")
+        return None
+    _cmrseg("convert", "t1net", str(DATA / "t1net"), str(work / "t1net"))
+    series = work / "t1net" / "series"
+    pre, post = str(series / "pre.nii.gz"), str(series / "post.nii.gz")
+    _cmrseg("t1-pipeline", pre, post, "--hct", "0.42", "-o", str(work / "study"))
+    return work / "study" / "index.html"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=REPO / "docs" / "report-screenshot.png")
+    ap.add_argument("--pipeline-out", type=Path, default=REPO / "docs" / "t1-pipeline-screenshot.png")
+    args = ap.parse_args()
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        print("chromium not found: apt-get install chromium", file=sys.stderr)
+        return 1
+    work = Path(tempfile.mkdtemp())
+    sizes = [screenshot(browser, study_page(work), args.out, work, 2600)]
+    page = pipeline_page(work)
+    if page is not None:
+        sizes.append(screenshot(browser, page, args.pipeline_out, work, 2400))
+    return 0 if min(sizes) > 10_000 else 1
 
 
 if __name__ == "__main__":
