@@ -278,3 +278,27 @@ def test_segment_series_and_pseudo_label_bad_input(tmp_path, capsys):
     assert not out.exists()
     code, err = _run(capsys, "pseudo-label", tmp_path, "-o", tmp_path / "p", "--tolerance", "150")
     _assert_one_line_error(code, err, "(0, 100)")
+
+
+def test_evaluate_without_spacing_refuses_mm_and_takes_spacing(tmp_path, capsys):
+    from cmrseg.io.tables import read_rows
+
+    ref = np.zeros((64, 64, 3), np.uint8)
+    ref[20:40, 20:40] = 2
+    ref[25:35, 25:35] = 3
+    pred = ref.copy()
+    pred[36:40, 20:40] = 0  # myocardium short by 4 rows
+    for name, arr in (("ref", ref), ("pred", pred)):
+        nib.save(nib.Nifti1Image(arr, None), str(tmp_path / f"{name}.nii.gz"))  # no spacing recorded
+    code, err = _run(capsys, "evaluate", tmp_path / "pred.nii.gz", tmp_path / "ref.nii.gz", "-o", tmp_path / "a")
+    assert code == 0 and "no voxel spacing" in err
+    rows = read_rows(tmp_path / "a" / "metrics.csv")
+    myo = [r for r in rows if r["label"] == "MYO" and r["slice"] == "all"][0]
+    assert myo["dice"] == pytest.approx(2 * 220 / (220 + 300)) and np.isnan(myo["hd_mm"])
+    assert "no voxel spacing" in myo["note"]
+    args = ("evaluate", tmp_path / "pred.nii.gz", tmp_path / "ref.nii.gz", "--spacing", "1.5,1.5,8")
+    assert _run(capsys, *args, "-o", tmp_path / "b")[0] == 0
+    myo = [r for r in read_rows(tmp_path / "b" / "metrics.csv") if r["label"] == "MYO" and r["slice"] == "all"][0]
+    assert myo["hd_mm"] == pytest.approx(4 * 1.5)  # 4 rows of 1.5 mm
+    _assert_one_line_error(*_run(capsys, *args[:3], "--spacing", "1.5,0,8", "-o", tmp_path / "c"), "--spacing")
+    assert not (tmp_path / "c").exists()

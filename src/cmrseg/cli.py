@@ -149,11 +149,15 @@ def _evaluate(a: argparse.Namespace) -> None:
 
     out = Path(a.output) / "metrics.csv"
     check_output(out, a.overwrite)
-    rows = evaluate_paths(a.pred, a.ref)
+    spacing = _spacing(a.spacing)
+    rows = evaluate_paths(a.pred, a.ref, spacing)
     write_metrics(rows, out, Path(a.output) / "summary.csv")
-    from cmrseg.evaluate import volume_agreement
+    from cmrseg.evaluate import NO_SPACING, volume_agreement
 
-    for line in volume_agreement(a.pred, a.ref[0], Path(a.output)):
+    missing = sorted({r.case for r in rows if NO_SPACING in r.note})
+    if missing:
+        print(f"warning: {', '.join(missing)}: {NO_SPACING}", file=sys.stderr)
+    for line in volume_agreement(a.pred, a.ref[0], Path(a.output), spacing):
         print(line)
     print(f"{'compared':8s} {'ref':5s} {'level':7s} {'label':5s} {'n':>4s} {'dice':>6s} {'hd_mm':>7s} {'msd_mm':>7s}")
     for s in summarise(rows):
@@ -233,9 +237,12 @@ def _spacing(text: str | None) -> tuple[float, ...] | None:
     if text is None:
         return None
     try:
-        return tuple(float(v) for v in text.split(","))
+        spacing = tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise ValueError(f"--spacing needs numbers dx,dy,dz in mm, got {text!r}") from None
+        spacing = ()
+    if len(spacing) not in (2, 3) or not all(0 < v < float("inf") for v in spacing):
+        raise ValueError(f"--spacing needs positive numbers dx,dy[,dz] in mm, got {text!r}")
+    return spacing
 
 
 def _function(a: argparse.Namespace) -> None:
@@ -390,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("pred", type=Path)
     e.add_argument("ref", type=Path, nargs="+", help="one or more references (readers)")
     e.add_argument("-o", "--output", type=Path, required=True, help="folder for metrics.csv")
+    e.add_argument("--spacing", help="dx,dy,dz in mm, overriding the files' (needed for mm when they record none)")
     e.add_argument("--overwrite", action="store_true")
     e.set_defaults(func=_evaluate)
 

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.spatial.distance import directed_hausdorff
 
 from cmrseg.contours import contour_to_mask, densify, mask_contour, slice_contours
+from cmrseg.image import LabelMap
 from cmrseg.io.nifti import is_nifti, read_labels
 from cmrseg.io.tables import write_rows
 from cmrseg.labels import FOREGROUND, LABEL_NAMES, Label
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 LEVELS = ("basal", "mid", "apical")
+NO_SPACING = "no voxel spacing recorded: distances in mm not computed (give --spacing)"
 
 
 @dataclass(frozen=True)
@@ -106,11 +108,14 @@ def _row(
     compared: str,
     p: np.ndarray,
     r: np.ndarray,
-    spacing: tuple[float, ...],
+    spacing: tuple[float, ...] | None,
     hd_contour: float = float("nan"),
     floor: float = float("nan"),
 ) -> Row:
     note = "empty prediction" if r.any() and not p.any() else "empty reference" if p.any() and not r.any() else ""
+    if spacing is None:
+        note = "; ".join(filter(None, [note, NO_SPACING]))
+    nan = float("nan")
     return Row(
         case,
         z,
@@ -120,8 +125,8 @@ def _row(
         compared,
         dice(p, r),
         iou(p, r),
-        hausdorff_mm(p, r, spacing),
-        mean_surface_distance_mm(p, r, spacing),
+        nan if spacing is None else hausdorff_mm(p, r, spacing),
+        nan if spacing is None else mean_surface_distance_mm(p, r, spacing),
         hd_contour,
         floor,
         note,
@@ -132,11 +137,13 @@ def evaluate_arrays(
     case: str,
     pred: np.ndarray,
     ref: np.ndarray,
-    spacing: tuple[float, ...],
+    spacing: tuple[float, ...] | None,
     reference: str = "ref1",
     compared: str = "model",
 ) -> list[Row]:
-    """Volume and per-slice rows for one prediction/reference pair of ``(X, Y[, Z])`` label maps."""
+    """Volume and per-slice rows for one prediction/reference pair of ``(X, Y[, Z])`` label maps.
+
+    ``spacing`` in mm; None when unknown: Dice and IoU only, distances NaN with a note."""
     if pred.shape != ref.shape:
         raise ValueError(f"case {case}: prediction shape {pred.shape} differs from reference {ref.shape}")
     _check_labels(pred, f"prediction {case}")
@@ -145,7 +152,8 @@ def evaluate_arrays(
     ref3 = ref[:, :, None] if ref.ndim == 2 else ref
     if pred3.ndim != 3:
         raise ValueError(f"case {case}: evaluate takes 2D slices or 3D stacks, got shape {pred.shape}")
-    sp = tuple(spacing[:3]) + (1.0,) * max(0, 3 - len(spacing))
+    sp = None if spacing is None else tuple(spacing[:3]) + (1.0,) * max(0, 3 - len(spacing))
+    sp2 = None if sp is None else sp[:2]
     rows = [
         _row(case, "all", "all", c, reference, compared, pred3 == c, ref3 == c, sp)
         for c in FOREGROUND
@@ -158,9 +166,11 @@ def evaluate_arrays(
             if not (p == c).any() and not (r == c).any():
                 continue
             key = {Label.LV: "endo", Label.MYO: "epi"}.get(c)
-            hdc = _contour_hd(cp[key], cr[key], sp[:2]) if key else float("nan")
-            floor = discretisation_floor_mm(cr[key], r.shape, sp[:2], hull=key == "endo") if key else float("nan")
-            rows.append(_row(case, str(z), level, c, reference, compared, p == c, r == c, sp[:2], hdc, floor))
+            hdc = floor = float("nan")
+            if key and sp2 is not None:
+                hdc = _contour_hd(cp[key], cr[key], sp2)
+                floor = discretisation_floor_mm(cr[key], r.shape, sp2, hull=key == "endo")
+            rows.append(_row(case, str(z), level, c, reference, compared, p == c, r == c, sp2, hdc, floor))
     return rows
 
 
@@ -176,10 +186,20 @@ def _files(path: Path) -> dict[str, Path]:
     return {_case_name(path): path}
 
 
-def evaluate_paths(pred: Path | str, refs: list[Path | str] | Path | str) -> list[Row]:
+def _spacing_of(labels: LabelMap, spacing: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    """The given spacing (mm), else the file's, else None when the file records none."""
+    if spacing is not None:
+        return spacing
+    return labels.spacing if labels.metadata.get("spacing_known", True) else None
+
+
+def evaluate_paths(
+    pred: Path | str, refs: list[Path | str] | Path | str, spacing: tuple[float, ...] | None = None
+) -> list[Row]:
     """Evaluate a prediction (file or folder) against one or more references (matched by file name).
 
-    With several references, reader-vs-reader rows are added (``compared`` = ``refN``).
+    With several references, reader-vs-reader rows are added (``compared`` = ``refN``). ``spacing``
+    (mm) overrides the files'; a reference that records none gets no distances (NaN, with a note).
     """
     refs = [refs] if isinstance(refs, str | Path) else list(refs)
     pred_files = _files(Path(pred))
@@ -201,10 +221,11 @@ def evaluate_paths(pred: Path | str, refs: list[Path | str] | Path | str) -> lis
                     f"case {case}: prediction and reference {k + 1} are on different grids "
                     f"(shapes {lp.shape} vs {lr.shape}); resample one onto the other first"
                 )
-            rows += evaluate_arrays(case, lp.array, lr.array, lr.spacing, f"ref{k + 1}", "model")
+            rows += evaluate_arrays(case, lp.array, lr.array, _spacing_of(lr, spacing), f"ref{k + 1}", "model")
         for i in range(len(lrs)):
             for j in range(i + 1, len(lrs)):
-                rows += evaluate_arrays(case, lrs[i].array, lrs[j].array, lrs[j].spacing, f"ref{j + 1}", f"ref{i + 1}")
+                sp = _spacing_of(lrs[j], spacing)
+                rows += evaluate_arrays(case, lrs[i].array, lrs[j].array, sp, f"ref{j + 1}", f"ref{i + 1}")
     return rows
 
 
@@ -248,7 +269,9 @@ def write_metrics(rows: list[Row], path: Path | str, summary_path: Path | str | 
         _write_csv(summarise(rows), Path(summary_path))
 
 
-def volume_agreement(pred: Path | str, ref: Path | str, out_dir: Path) -> list[str]:
+def volume_agreement(
+    pred: Path | str, ref: Path | str, out_dir: Path, spacing: tuple[float, ...] | None = None
+) -> list[str]:
     """With >= 3 cases: per-label volume agreement (ICC(2,1), Bland-Altman) of prediction vs reference,
     written as ``agreement.csv`` and ``bland_altman_<label>.png`` in ``out_dir``. Volumes in mL when
     the files record their spacing, else in voxels. Returns printable lines (none with < 3 cases)."""
@@ -263,9 +286,9 @@ def volume_agreement(pred: Path | str, ref: Path | str, out_dir: Path) -> list[s
     unit = "mL"
     for case in cases:
         lp, lr = read_labels(pred_files[case]), read_labels(ref_files[case])
-        known = lr.metadata.get("spacing_known", True)
-        unit = unit if known else "voxels"
-        voxel = float(np.prod(lr.spacing[:3])) / 1000.0 if known else 1.0
+        sp = _spacing_of(lr, spacing)
+        unit = unit if sp is not None else "voxels"
+        voxel = float(np.prod(sp[:3])) / 1000.0 if sp is not None else 1.0
         for c in FOREGROUND:
             vols[LABEL_NAMES[c]][0].append(float((lp.array == c).sum()) * voxel)
             vols[LABEL_NAMES[c]][1].append(float((lr.array == c).sum()) * voxel)
