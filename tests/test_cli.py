@@ -154,6 +154,7 @@ def test_function_refuses_unknown_spacing_and_accepts_override(tmp_path, capsys)
     )
     doc = json.loads(out.read_text())
     assert doc["lv_edv_ml"] == pytest.approx(64 * 4 * 1.5 * 1.5 * 8 / 1000)
+    assert [r["lv_area_ed_mm2"] for r in doc["slices"]] == pytest.approx([64 * 1.5 * 1.5] * 4)
     assert doc["lv_ef_percent"] == pytest.approx(25.0)
     assert set(doc) >= {
         "lv_edv_ml",

@@ -7,6 +7,7 @@ from cmrseg.function import (
     detect_ed_es,
     label_volumes_ml,
     slice_areas_mm2,
+    slice_table,
     volume_curve_ml,
     wall_thickness_mm,
 )
@@ -54,6 +55,22 @@ def test_areas_and_wall_thickness():
     mean, mx = wall_thickness_mm(st[:, :, 0], (1.0, 1.0))
     assert mean == pytest.approx(6.0, abs=1.0) and mx < 8.0
     assert np.isnan(wall_thickness_mm(np.zeros((8, 8), np.uint8), (1.0, 1.0))[0])
+
+
+def test_slice_table_gives_areas_thickness_and_thickening():
+    ed = _ring_stack(20.0, 26.0, n_slices=3, size=96)  # wall 6 mm
+    es = _ring_stack(12.0, 21.0, n_slices=3, size=96)  # wall 9 mm
+    rows = slice_table(ed, es, (1.0, 1.0, 8.0))
+    assert [r["slice"] for r in rows] == [0, 1, 2] and {r["level"] for r in rows} == {"basal", "mid", "apical"}
+    r = rows[1]
+    assert r["lv_area_ed_mm2"] == pytest.approx(np.pi * 400, rel=0.03)
+    assert r["lv_area_es_mm2"] == pytest.approx(np.pi * 144, rel=0.03)
+    assert r["wall_thickness_ed_mm"] == pytest.approx(6.0, abs=0.5)  # within half a pixel
+    assert r["wall_thickness_es_mm"] == pytest.approx(9.0, abs=0.5)
+    assert r["thickening_percent"] == pytest.approx(50.0, abs=10.0)  # 9 / 6 - 1, from thicknesses +-0.5 px
+    assert r["rv_area_ed_mm2"] == 0.0
+    with pytest.raises(ValueError, match="one grid"):
+        slice_table(ed, es[:, :, :2], (1.0, 1.0, 8.0))
 
 
 def test_bad_input():

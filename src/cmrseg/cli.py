@@ -253,9 +253,17 @@ def _function(a: argparse.Namespace) -> None:
 
     if a.output:
         check_output(a.output, a.overwrite)
-    doc = function_from_files(a.cine, a.ed, a.es, a.model, _spacing(a.spacing)).to_dict()
-    for key, value in doc.items():
+    fn, slices = function_from_files(a.cine, a.ed, a.es, a.model, _spacing(a.spacing))
+    doc = {**fn.to_dict(), "slices": slices}
+    for key, value in fn.to_dict().items():
         print(f"{key:16s} {value if isinstance(value, int) or value is None else round(value, 1)}")
+    print("slice level    LV area ED/ES (mm2)  wall ED/ES (mm)  thickening (%)")
+    for r in slices:
+        if r["level"] != "outside":
+            print(
+                f"{r['slice']:5d} {r['level']:7s} {r['lv_area_ed_mm2']:8.0f} {r['lv_area_es_mm2']:8.0f}   "
+                f"{r['wall_thickness_ed_mm']:6.1f} {r['wall_thickness_es_mm']:6.1f}   {r['thickening_percent']:8.0f}"
+            )
     if a.output:
         atomic_write(a.output, lambda p: p.write_text(json.dumps(doc, indent=1)))
         print(a.output)

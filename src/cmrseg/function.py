@@ -24,6 +24,7 @@ __all__ = [
     "cine_function",
     "slice_areas_mm2",
     "wall_thickness_mm",
+    "slice_table",
 ]
 
 MYOCARDIAL_DENSITY_G_PER_ML = 1.05
@@ -134,3 +135,29 @@ def wall_thickness_mm(labels: np.ndarray, spacing: tuple[float, ...]) -> tuple[f
     dist = ndimage.distance_transform_edt(~cavity, sampling=spacing[:2])
     d = dist[epi_border]
     return float(d.mean()), float(d.max())
+
+
+def slice_table(ed: np.ndarray, es: np.ndarray, spacing: tuple[float, ...]) -> list[dict[str, object]]:
+    """Per-slice areas (mm^2) and LV wall thickness (mm) at ED and ES of two ``(X, Y, Z)`` stacks.
+
+    Level (basal / mid / apical / outside) from the ED LV extent; ``thickening_percent`` is the
+    systolic increase of the mean wall thickness, ``100 (ES - ED) / ED``.
+    """
+    from cmrseg.evaluate import slice_levels
+
+    if ed.shape != es.shape:
+        raise ValueError(f"ED {ed.shape} and ES {es.shape} stacks must share one grid")
+    a_ed, a_es = slice_areas_mm2(ed, spacing), slice_areas_mm2(es, spacing)
+    rows = []
+    for z, level in enumerate(slice_levels(ed)):
+        t_ed, t_ed_max = wall_thickness_mm(ed[:, :, z], spacing)
+        t_es, _ = wall_thickness_mm(es[:, :, z], spacing)
+        row: dict[str, object] = {"slice": z, "level": level}
+        for name in ("LV", "MYO", "RV"):
+            row[f"{name.lower()}_area_ed_mm2"] = float(a_ed[name][z])
+            row[f"{name.lower()}_area_es_mm2"] = float(a_es[name][z])
+        row["wall_thickness_ed_mm"], row["wall_thickness_ed_max_mm"] = t_ed, t_ed_max
+        row["wall_thickness_es_mm"] = t_es
+        row["thickening_percent"] = 100 * (t_es - t_ed) / t_ed if t_ed > 0 else float("nan")
+        rows.append(row)
+    return rows

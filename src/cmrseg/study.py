@@ -13,7 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from cmrseg.aha import AhaConvention
-from cmrseg.function import CardiacFunction, cardiac_function, cine_function, label_volumes_ml, volume_curve_ml
+from cmrseg.function import (
+    CardiacFunction,
+    cardiac_function,
+    cine_function,
+    label_volumes_ml,
+    slice_table,
+    volume_curve_ml,
+)
 from cmrseg.image import LabelMap
 from cmrseg.io.loader import read_any
 from cmrseg.io.nifti import read_image, read_labels
@@ -64,20 +71,23 @@ def function_from_files(
     es: Path | None = None,
     model: str = "default",
     spacing: tuple[float, ...] | None = None,
-) -> CardiacFunction:
-    """Cardiac function from a 4D cine, or from ED and ES stacks (label maps or images)."""
+) -> tuple[CardiacFunction, list[dict]]:
+    """Cardiac function from a 4D cine, or from ED and ES stacks (label maps or images), and the
+    per-slice areas and wall thickness at ED and ES (:func:`cmrseg.function.slice_table`)."""
     if cine is not None:
         if ed or es:
             raise ValueError("give either a CINE or --ed and --es, not both")
         labels, sp = labels_or_segment(cine, model, spacing)
         if labels.ndim != 4:
             raise ValueError(f"{cine} has shape {labels.shape}; a cine must be (X, Y, Z, T) (or use --ed/--es)")
-        return cine_function(labels, sp)
+        fn = cine_function(labels, sp)
+        return fn, slice_table(labels[..., fn.ed_frame], labels[..., fn.es_frame], sp)
     if not (ed and es):
         raise ValueError("give a 4D CINE, or both --ed and --es stacks")
     ed_labels, sp = labels_or_segment(ed, model, spacing)
     es_labels, _ = labels_or_segment(es, model, spacing)
-    return cardiac_function(ed_labels, es_labels, sp)
+    fn = cardiac_function(ed_labels, es_labels, sp)
+    return fn, slice_table(ed_labels, es_labels, sp)
 
 
 def map_value_tables(
