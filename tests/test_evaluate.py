@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cmrseg.evaluate import evaluate_arrays, evaluate_paths, slice_levels, summarise
+from cmrseg.evaluate import apex_side, evaluate_arrays, evaluate_paths, slice_levels, summarise
 from cmrseg.image import LabelMap
 from cmrseg.io.nifti import write_labels
 
@@ -22,6 +22,37 @@ def test_slice_levels_thirds_from_base():
     ref[:, :, 0] = 0  # outside the LV
     assert slice_levels(ref) == ["outside"] + ["basal"] * 3 + ["mid"] * 3 + ["apical"] * 2
     assert slice_levels(ref[:, :, ::-1]) == (["apical"] * 2 + ["mid"] * 3 + ["basal"] * 3 + ["outside"])
+
+
+def _oblique_affine(normal):
+    """An affine whose rows are an orthonormal in-plane pair and ``normal`` (1 mm pixels, 8 mm slices)."""
+    n = np.asarray(normal, float) / np.linalg.norm(normal)
+    u = np.cross(n, [0.0, 0.0, 1.0])
+    u /= np.linalg.norm(u)
+    v = np.cross(n, u)
+    a = np.eye(4)
+    a[:3, 0], a[:3, 1], a[:3, 2] = u, v, 8 * n
+    return a
+
+
+def test_apex_side_from_the_slice_normal():
+    towards_apex = [-0.6, 0.5, -0.6]  # RAS: left, anterior, inferior
+    assert apex_side(_oblique_affine(towards_apex)) == 1
+    assert apex_side(_oblique_affine([0.6, -0.5, 0.6])) == -1  # slices run apex -> base
+    lps = np.diag([-1.0, -1.0, 1.0, 1.0]) @ _oblique_affine(towards_apex)  # LPS written as RAS
+    assert apex_side(lps) == 1  # the superior component does not change
+    assert apex_side(np.eye(4)) is None and apex_side(None) is None  # synthetic geometry
+    assert apex_side(_oblique_affine([-0.7, 0.7, -0.1])) is None  # near-horizontal normal: cannot tell
+
+
+def test_geometry_decides_the_base_over_the_area_rule(tmp_path):
+    ref = _stack(n=9)  # largest at z = 0: the area rule calls z = 0 basal
+    assert slice_levels(ref)[0] == "basal" and slice_levels(ref, apex=-1)[0] == "apical"
+    affine = _oblique_affine([0.6, -0.5, 0.6])  # index grows superior: towards the base
+    write_labels(LabelMap(ref, (1.0, 1.0, 8.0), affine), tmp_path / "ref.nii.gz")
+    rows = evaluate_paths(tmp_path / "ref.nii.gz", tmp_path / "ref.nii.gz")
+    assert {r.level for r in rows if r.slice == "0"} == {"apical"}
+    assert {r.level for r in rows if r.slice == "8"} == {"basal"}
 
 
 def test_shifted_prediction_distances_in_mm():

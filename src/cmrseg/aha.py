@@ -169,15 +169,19 @@ def aha_segments(
 
 
 def aha_stack(
-    labels: np.ndarray, levels: list[str] | None = None, convention: AhaConvention | None = None
+    labels: np.ndarray,
+    levels: list[str] | None = None,
+    convention: AhaConvention | None = None,
+    apex: int | None = None,
 ) -> np.ndarray:
-    """AHA segments for every slice of an ``(X, Y, Z)`` stack; levels from :func:`cmrseg.evaluate.slice_levels`."""
+    """AHA segments for every slice of an ``(X, Y, Z)`` stack; levels from
+    :func:`cmrseg.evaluate.slice_levels` (``apex``: the stack's orientation, see there) unless given."""
     if labels.ndim != 3:
         raise ValueError(f"expected an (X, Y, Z) stack, got {labels.shape}")
     if levels is None:
         from cmrseg.evaluate import slice_levels
 
-        levels = slice_levels(labels)
+        levels = slice_levels(labels, apex)
     out = np.zeros(labels.shape, np.uint8)
     for z, level in enumerate(levels):
         if level in _FIRST:

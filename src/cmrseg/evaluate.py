@@ -29,6 +29,7 @@ __all__ = [
     "volume_agreement",
     "discretisation_floor_mm",
     "slice_levels",
+    "apex_side",
     "evaluate_arrays",
     "evaluate_paths",
     "summarise",
@@ -65,15 +66,45 @@ def _check_labels(arr: np.ndarray, name: str) -> None:
         )
 
 
-def slice_levels(reference: np.ndarray) -> list[str]:
-    """basal / mid / apical per slice of an ``(X, Y, Z)`` reference, from its LV extent."""
-    heart = ((reference == Label.LV) | (reference == Label.MYO)).sum((0, 1))
+def apex_side(affine: np.ndarray | None) -> int | None:
+    """+1 when the slice index of a short-axis stack grows towards the apex, -1 towards the base,
+    None when the geometry cannot tell.
+
+    The apex lies inferior to the base, so the sign of the slice normal's superior component
+    decides. That component is the same in RAS and LPS, so files that mix up the two (common in
+    converted NIfTI) still read right. Axis-aligned affines (synthetic, e.g. identity) and slice
+    normals within ~12 degrees of horizontal give None.
+    """
+    if affine is None:
+        return None
+    n = np.asarray(affine, float)[:3, 2]
+    if not np.all(np.isfinite(n)) or np.linalg.norm(n) == 0:
+        return None
+    n = n / np.linalg.norm(n)
+    if np.abs(n).max() > 0.95 or abs(n[2]) < 0.2:
+        return None
+    return 1 if n[2] < 0 else -1
+
+
+def slice_levels(reference: np.ndarray, apex: int | None = None) -> list[str]:
+    """basal / mid / apical per slice of an ``(X, Y, Z)`` label map, thirds of its LV extent.
+
+    ``apex``: +1 when the slice index grows towards the apex, -1 towards the base
+    (:func:`apex_side` of the file's affine). Without it the base is the end of the LV extent
+    whose two slices hold more labelled heart (LV, myocardium and RV): right on all 160 ACDC
+    reference volumes, which run base first.
+    """
+    lv = ((reference == Label.LV) | (reference == Label.MYO)).sum((0, 1))
     levels = ["outside"] * reference.shape[2]
-    idx = np.flatnonzero(heart)
+    idx = np.flatnonzero(lv)
     if len(idx) == 0:
         return levels
     first, last = idx[0], idx[-1]
-    base_first = heart[first : first + 2].mean() >= heart[max(last - 1, first) : last + 1].mean()
+    if apex is None:
+        heart = (reference > 0).sum((0, 1))
+        base_first = heart[first : first + 2].mean() >= heart[max(last - 1, first) : last + 1].mean()
+    else:
+        base_first = apex > 0
     n = last - first + 1
     for z in range(first, last + 1):
         from_base = z - first if base_first else last - z
@@ -140,8 +171,11 @@ def evaluate_arrays(
     spacing: tuple[float, ...] | None,
     reference: str = "ref1",
     compared: str = "model",
+    apex: int | None = None,
 ) -> list[Row]:
     """Volume and per-slice rows for one prediction/reference pair of ``(X, Y[, Z])`` label maps.
+
+    ``apex``: the stack's orientation for the slice levels (:func:`slice_levels`).
 
     ``spacing`` in mm; None when unknown: Dice and IoU only, distances NaN with a note."""
     if pred.shape != ref.shape:
@@ -159,7 +193,7 @@ def evaluate_arrays(
         for c in FOREGROUND
         if (pred3 == c).any() or (ref3 == c).any()
     ]
-    for z, level in enumerate(slice_levels(ref3)):
+    for z, level in enumerate(slice_levels(ref3, apex)):
         p, r = pred3[:, :, z], ref3[:, :, z]
         cp, cr = slice_contours(p), slice_contours(r)
         for c in FOREGROUND:
@@ -221,11 +255,12 @@ def evaluate_paths(
                     f"case {case}: prediction and reference {k + 1} are on different grids "
                     f"(shapes {lp.shape} vs {lr.shape}); resample one onto the other first"
                 )
-            rows += evaluate_arrays(case, lp.array, lr.array, _spacing_of(lr, spacing), f"ref{k + 1}", "model")
+            sp, apex = _spacing_of(lr, spacing), apex_side(lr.affine)
+            rows += evaluate_arrays(case, lp.array, lr.array, sp, f"ref{k + 1}", "model", apex)
         for i in range(len(lrs)):
             for j in range(i + 1, len(lrs)):
-                sp = _spacing_of(lrs[j], spacing)
-                rows += evaluate_arrays(case, lrs[i].array, lrs[j].array, sp, f"ref{j + 1}", f"ref{i + 1}")
+                sp, apex = _spacing_of(lrs[j], spacing), apex_side(lrs[j].affine)
+                rows += evaluate_arrays(case, lrs[i].array, lrs[j].array, sp, f"ref{j + 1}", f"ref{i + 1}", apex)
     return rows
 
 

@@ -137,11 +137,14 @@ def wall_thickness_mm(labels: np.ndarray, spacing: tuple[float, ...]) -> tuple[f
     return float(d.mean()), float(d.max())
 
 
-def slice_table(ed: np.ndarray, es: np.ndarray, spacing: tuple[float, ...]) -> list[dict[str, object]]:
+def slice_table(
+    ed: np.ndarray, es: np.ndarray, spacing: tuple[float, ...], apex: int | None = None
+) -> list[dict[str, object]]:
     """Per-slice areas (mm^2) and LV wall thickness (mm) at ED and ES of two ``(X, Y, Z)`` stacks.
 
-    Level (basal / mid / apical / outside) from the ED LV extent; ``thickening_percent`` is the
-    systolic increase of the mean wall thickness, ``100 (ES - ED) / ED``.
+    Level (basal / mid / apical / outside) from the ED LV extent (``apex``: the stack's orientation,
+    :func:`cmrseg.evaluate.slice_levels`); ``thickening_percent`` is the systolic increase of the
+    mean wall thickness, ``100 (ES - ED) / ED``.
     """
     from cmrseg.evaluate import slice_levels
 
@@ -149,7 +152,7 @@ def slice_table(ed: np.ndarray, es: np.ndarray, spacing: tuple[float, ...]) -> l
         raise ValueError(f"ED {ed.shape} and ES {es.shape} stacks must share one grid")
     a_ed, a_es = slice_areas_mm2(ed, spacing), slice_areas_mm2(es, spacing)
     rows = []
-    for z, level in enumerate(slice_levels(ed)):
+    for z, level in enumerate(slice_levels(ed, apex)):
         t_ed, t_ed_max = wall_thickness_mm(ed[:, :, z], spacing)
         t_es, _ = wall_thickness_mm(es[:, :, z], spacing)
         row: dict[str, object] = {"slice": z, "level": level}

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from cmrseg.aha import AhaConvention
+from cmrseg.evaluate import apex_side
 from cmrseg.function import (
     CardiacFunction,
     cardiac_function,
@@ -40,9 +41,9 @@ def _predictor(model: str):  # noqa: ANN202 - loaded once per model name for a s
 def labels_or_segment(
     path: Path | str, model: str = "default", spacing: tuple[float, ...] | None = None, predictor=None
 ):  # noqa: ANN001, ANN201
-    """``(labels, spacing)`` from a file: used as labels if its values are 0-3, else segmented first.
-
-    ``spacing`` overrides the file's; files that record none are refused for mm/mL work.
+    """``(labels, spacing, apex)`` from a file: used as labels if its values are 0-3, else segmented
+    first. ``spacing`` overrides the file's; files that record none are refused for mm/mL work.
+    ``apex``: the stack's orientation from its affine (:func:`cmrseg.evaluate.apex_side`).
     """
     image = read_any(Path(path))
     if np.all(np.isin(np.unique(image.array), [0, 1, 2, 3])):
@@ -62,7 +63,7 @@ def labels_or_segment(
         sp = tuple(image.spacing)
     if len(sp) < 3:
         raise ValueError(f"{path} is 2D; function needs a short-axis stack (X, Y, Z) or cine (X, Y, Z, T)")
-    return labels, sp
+    return labels, sp, apex_side(image.affine)
 
 
 def function_from_files(
@@ -77,26 +78,31 @@ def function_from_files(
     if cine is not None:
         if ed or es:
             raise ValueError("give either a CINE or --ed and --es, not both")
-        labels, sp = labels_or_segment(cine, model, spacing)
+        labels, sp, apex = labels_or_segment(cine, model, spacing)
         if labels.ndim != 4:
             raise ValueError(f"{cine} has shape {labels.shape}; a cine must be (X, Y, Z, T) (or use --ed/--es)")
         fn = cine_function(labels, sp)
-        return fn, slice_table(labels[..., fn.ed_frame], labels[..., fn.es_frame], sp)
+        return fn, slice_table(labels[..., fn.ed_frame], labels[..., fn.es_frame], sp, apex)
     if not (ed and es):
         raise ValueError("give a 4D CINE, or both --ed and --es stacks")
-    ed_labels, sp = labels_or_segment(ed, model, spacing)
-    es_labels, _ = labels_or_segment(es, model, spacing)
+    ed_labels, sp, apex = labels_or_segment(ed, model, spacing)
+    es_labels, _, _ = labels_or_segment(es, model, spacing)
     fn = cardiac_function(ed_labels, es_labels, sp)
-    return fn, slice_table(ed_labels, es_labels, sp)
+    return fn, slice_table(ed_labels, es_labels, sp, apex)
 
 
 def map_value_tables(
-    value_map: np.ndarray, labels: np.ndarray, convention: AhaConvention | None = None, erode_px: int = 0
+    value_map: np.ndarray,
+    labels: np.ndarray,
+    convention: AhaConvention | None = None,
+    erode_px: int = 0,
+    apex: int | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Median and IQR of a map (e.g. T1 in ms) per AHA segment and in the myocardium of each slice.
 
     ``value_map`` and ``labels`` are ``(X, Y, Z)`` (or one 2D slice); ``erode_px`` erodes the
-    myocardium of the per-slice values (partial volume with blood). Segments need RV contact.
+    myocardium of the per-slice values (partial volume with blood); ``apex``: the stack's
+    orientation for the slice levels. Segments need RV contact.
     """
     from cmrseg.aha import aha_stack, myocardial_values, segment_values
 
@@ -108,7 +114,7 @@ def map_value_tables(
     def row(key: str, k: int, v: object) -> dict:
         return {key: k, "median": v.median, "q1": v.q1, "q3": v.q3, "n": v.n}
 
-    segments = segment_values(value, aha_stack(lab, convention=convention))
+    segments = segment_values(value, aha_stack(lab, convention=convention, apex=apex))
     seg_rows = [row("segment", k, v) for k, v in sorted(segments.items())]
     slice_rows = [
         row("slice", z, myocardial_values(value[:, :, z], lab[:, :, z], erode_px))
@@ -175,7 +181,8 @@ def report_from_files(
     if map_path:
         shown = labels.array[..., frame] if labels.array.ndim == 4 else labels.array
         value_map = read_image(map_path).array
-        fields["segments"], fields["map_slices"] = map_value_tables(value_map, shown, aha, erode_px)
+        apex = apex_side(labels.affine)
+        fields["segments"], fields["map_slices"] = map_value_tables(value_map, shown, aha, erode_px, apex)
         fields["map_unit"] = map_unit
     page = write_report(image, labels, output, title or Path(image_path).name, ReportParts(**fields), frame)
     if map_path:

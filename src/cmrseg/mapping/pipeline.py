@@ -17,6 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from cmrseg.aha import AhaConvention, aha_stack, myocardial_values, segment_values
+from cmrseg.evaluate import apex_side
 from cmrseg.image import Image, LabelMap
 from cmrseg.io.tables import write_rows
 from cmrseg.labels import Label
@@ -212,10 +213,14 @@ def slice_result(maps: SeriesMaps, z: int) -> MappingResult:
 
 
 def segment_table(
-    labels: np.ndarray, maps: dict[str, np.ndarray], convention: AhaConvention | None = None
+    labels: np.ndarray,
+    maps: dict[str, np.ndarray],
+    convention: AhaConvention | None = None,
+    apex: int | None = None,
 ) -> tuple[np.ndarray, list[dict]]:
-    """AHA segments of ``labels`` ``(X, Y, Z)`` and each map's median / IQR per segment."""
-    segments = aha_stack(labels, convention=convention)
+    """AHA segments of ``labels`` ``(X, Y, Z)`` and each map's median / IQR per segment (``apex``:
+    the stack's orientation, :func:`cmrseg.evaluate.slice_levels`)."""
+    segments = aha_stack(labels, convention=convention, apex=apex)
     rows: dict[int, dict] = {}
     for name, value in maps.items():
         for s, v in segment_values(value, segments).items():
@@ -299,7 +304,7 @@ def t1_pipeline(
     if post_r is not None:
         maps["t1_post"], _ = align_post(pre_r, post_r)
         maps["ecv"] = ecv
-    _, seg_rows = segment_table(pre_r.labels, maps, options.aha)
+    _, seg_rows = segment_table(pre_r.labels, maps, options.aha, apex_side(pre_s.image.affine))
     summary = {
         "slices": rows,
         "segments": seg_rows,

@@ -80,12 +80,12 @@ def _heart_box(lab: np.ndarray, margin: float = 0.25, min_px: int = 64) -> tuple
     return slice(*box[0]), slice(*box[1])
 
 
-def _overlays(norm: np.ndarray, lab: np.ndarray, out: Path) -> list[str]:
+def _overlays(norm: np.ndarray, lab: np.ndarray, out: Path, apex: int | None) -> list[str]:
     from cmrseg.evaluate import slice_levels
 
     rows, cols = _heart_box(lab)
     names = []
-    for z, level in enumerate(slice_levels(lab)):
+    for z, level in enumerate(slice_levels(lab, apex)):
         name = f"slice{z:02d}.png"
         title = f"slice {z}" + ("" if level == "outside" else f" ({level})")
         save_figure(overlay_figure(norm[rows, cols, z], lab[rows, cols, z], title), out / name, dpi=80)
@@ -150,7 +150,9 @@ def write_report(
         img, lab = img[..., frame], lab[..., frame]
     if img.ndim == 2:
         img, lab = img[:, :, None], lab[:, :, None]
-    figs = _overlays(normalise_intensity(img), lab, out)
+    from cmrseg.evaluate import apex_side
+
+    figs = _overlays(normalise_intensity(img), lab, out, apex_side(image.affine))
     html_parts = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p>Grid {img.shape[0]}×{img.shape[1]}, {img.shape[2]} slices, spacing "
