@@ -36,6 +36,7 @@ def test_volumes_and_mass_of_cylinders_within_discretisation():
     myo = np.pi * (33.0**2 - 25.0**2) * 80.0 / 1000
     assert f.lv_mass_g == pytest.approx(1.05 * myo, rel=0.02)
     assert np.isnan(f.rv_ef_percent)  # no RV: not a crash
+    assert f.warnings() == ["no RV labelled: RV volumes and EF are not available"]
     assert label_volumes_ml(ed, sp)["RV"] == 0.0
 
 
@@ -91,3 +92,13 @@ def test_sunnybrook_expert_ef_is_plausible(tmp_path):
         cases = {c.phase: read_labels(tmp_path / "sb" / c.label) for c in ds.cases if c.subject == subject}
         f = cardiac_function(cases["ED"].array, cases["ES"].array, cases["ED"].spacing)
         assert 10 < f.lv_ef_percent < 60  # heart-failure patients
+
+
+def test_warnings_flag_impossible_values():
+    from cmrseg.function import CardiacFunction
+
+    f = CardiacFunction(150.0, 160.0, -10.0, -6.7, 120.0, 14.0, 15.0, -1.0, -7.1)
+    w = f.warnings()
+    assert any(m.startswith("LV EF -6.7%") for m in w) and any(m.startswith("RV EF -7.1%") for m in w)
+    assert any("RV EDV is 9% of LV EDV" in m for m in w)
+    assert CardiacFunction(150.0, 60.0, 90.0, 60.0, 120.0, 160.0, 70.0, 90.0, 56.2).warnings() == []

@@ -21,6 +21,7 @@ def test_report_page_lists_every_slice_and_the_function_table(tmp_path):
         volume_curves={"LV": np.array([120.0, 100.0, 70.0, 55.0, 90.0])},
         metrics=metrics,
         segments=[{"segment": s, "median": 1000.0 + s, "q1": 990.0, "q3": 1010.0, "n": 5} for s in range(1, 17)],
+        warnings=("RV EDV is 9% of LV EDV",),
     )
     page = write_report(image, labels, tmp_path, parts=parts)
     text = page.read_text()
@@ -28,6 +29,7 @@ def test_report_page_lists_every_slice_and_the_function_table(tmp_path):
     for name in ("slice00.png", "slice02.png", "bullseye.png", "violin_metrics.png", "volumes.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
     assert "1016" in text  # the segment table beside the bullseye
+    assert "<li>RV EDV is 9% of LV EDV</li>" in text
 
 
 def test_overlays_are_cropped_to_the_heart_and_titled_with_the_level():

@@ -254,7 +254,9 @@ def _function(a: argparse.Namespace) -> None:
     if a.output:
         check_output(a.output, a.overwrite)
     fn, slices = function_from_files(a.cine, a.ed, a.es, a.model, _spacing(a.spacing))
-    doc = {**fn.to_dict(), "slices": slices}
+    doc = {**fn.to_dict(), "warnings": fn.warnings(), "slices": slices}
+    for line in doc["warnings"]:
+        print(f"warning: {line}", file=sys.stderr)
     for key, value in fn.to_dict().items():
         print(f"{key:16s} {value if isinstance(value, int) or value is None else round(value, 1)}")
     print("slice level    LV area ED/ES (mm2)  wall ED/ES (mm)  thickening (%)")

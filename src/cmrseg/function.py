@@ -58,6 +58,10 @@ def detect_ed_es(lv_volumes_ml: np.ndarray) -> tuple[int, int]:
     return int(np.argmax(v)), int(np.argmin(v))
 
 
+EF_RANGE = (5.0, 85.0)  # percent; outside it, suspect the segmentation
+RV_LV_MIN = 0.4  # RV EDV below this fraction of LV EDV: suspect an under-segmented RV
+
+
 @dataclass(frozen=True)
 class CardiacFunction:
     """Volumes in mL, EF in percent, mass in g (myocardium at ED x 1.05 g/mL)."""
@@ -76,6 +80,24 @@ class CardiacFunction:
 
     def to_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
+
+    def warnings(self) -> list[str]:
+        """Plain-language flags for values no heart produces, which point at a segmentation error."""
+        out = []
+        for side, ef in (("LV", self.lv_ef_percent), ("RV", self.rv_ef_percent)):
+            if np.isfinite(ef) and not EF_RANGE[0] <= ef <= EF_RANGE[1]:
+                out.append(
+                    f"{side} EF {ef:.1f}% is outside {EF_RANGE[0]:.0f}-{EF_RANGE[1]:.0f}%: "
+                    f"check the {side} segmentation and the ED/ES frames"
+                )
+        if self.rv_edv_ml == 0:
+            out.append("no RV labelled: RV volumes and EF are not available")
+        elif self.lv_edv_ml > 0 and self.rv_edv_ml < RV_LV_MIN * self.lv_edv_ml:
+            out.append(
+                f"RV EDV is {100 * self.rv_edv_ml / self.lv_edv_ml:.0f}% of LV EDV: the RV is probably "
+                "under-segmented (check the overlays)"
+            )
+        return out
 
 
 def _ef(edv: float, esv: float) -> float:

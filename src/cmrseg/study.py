@@ -140,7 +140,7 @@ def _function_parts(labels: LabelMap) -> tuple[dict, int]:
     if labels.array.ndim == 4:
         fn = cine_function(labels.array, labels.spacing)
         curves = {lab.name: volume_curve_ml(labels.array, labels.spacing, lab) for lab in (Label.LV, Label.RV)}
-        return {"function": fn.to_dict(), "volume_curves": curves}, fn.ed_frame or 0
+        return {"function": fn.to_dict(), "volume_curves": curves, "warnings": tuple(fn.warnings())}, fn.ed_frame or 0
     if labels.array.ndim == 3:
         vols = label_volumes_ml(labels.array, labels.spacing)
         return {"function": {f"{k.lower()}_volume_ml": v for k, v in vols.items()}}, 0

@@ -55,7 +55,7 @@ class ReportParts:
     with ED/ES marked from ``function``; ``metrics``: rows of ``cmrseg evaluate``'s metrics.csv;
     ``summary``: its summary.csv; ``agreement``: its agreement.csv; ``bland_altman``: its PNGs;
     ``segments``: AHA rows (segment, median, q1, q3, n) of a map in ``map_unit``; ``map_slices``:
-    per-slice myocardial rows of the same map.
+    per-slice myocardial rows of the same map; ``warnings``: lines shown at the top of the page.
     """
 
     function: dict | None = None
@@ -67,6 +67,7 @@ class ReportParts:
     segments: list[dict] | None = None
     map_slices: list[dict] | None = None
     map_unit: str = "ms"
+    warnings: tuple[str, ...] = ()
 
 
 def _heart_box(lab: np.ndarray, margin: float = 0.25, min_px: int = 64) -> tuple[slice, slice]:
@@ -160,6 +161,9 @@ def write_report(
         + (f", frame {frame} shown" if image.array.ndim == 4 else "")
         + ". Contours: endocardium red, epicardium green, RV blue.</p>",
     ]
+    if parts.warnings:
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in parts.warnings)
+        html_parts.append(f"<div style='background:#fff3cd;padding:0.5em 1em'><b>Check:</b><ul>{items}</ul></div>")
     if parts.function:
         html_parts.append("<h2>Function</h2>" + table_html([parts.function]))
     if parts.volume_curves:
