@@ -133,3 +133,18 @@ def test_rotation_moves_every_boundary_towards_higher_numbers():
 def test_bad_convention_is_refused(kwargs):
     with pytest.raises(ValueError, match="AHA|contact_px"):
         AhaConvention(**kwargs)
+
+
+def test_map_value_tables_per_segment_and_slice():
+    from cmrseg.aha import map_value_tables
+
+    st = np.stack([_slice()] * 3, 2)
+    t1 = np.where(st == 2, 1000.0, 0.0)
+    t1[:, :, 1][st[:, :, 1] == 2] = 1200.0
+    segs, slices = map_value_tables(t1, st)
+    assert [r["segment"] for r in segs] == list(range(1, 17)) and segs[0]["median"] == 1000.0
+    assert [r["median"] for r in slices] == [1000.0, 1200.0, 1000.0]
+    _, eroded = map_value_tables(t1, st, erode_px=2)
+    assert all(e["n"] < r["n"] for e, r in zip(eroded, slices, strict=True))
+    with pytest.raises(ValueError, match="one grid"):
+        map_value_tables(t1[:, :, :2], st)

@@ -36,6 +36,7 @@ __all__ = [
     "AhaConvention",
     "REFERENCES",
     "segment_reference_angle",
+    "map_value_tables",
 ]
 
 _FIRST = {"basal": 1, "mid": 7, "apical": 13}
@@ -219,3 +220,34 @@ def myocardial_values(value_map: np.ndarray, labels: np.ndarray, erode_px: int =
     if erode_px > 0:
         myo = ndimage.binary_erosion(myo, iterations=erode_px)
     return _summary(value_map[myo])
+
+
+def map_value_tables(
+    value_map: np.ndarray,
+    labels: np.ndarray,
+    convention: AhaConvention | None = None,
+    erode_px: int = 0,
+    apex: int | None = None,
+) -> tuple[list[dict], list[dict]]:
+    """Median and IQR of a map (e.g. T1 in ms) per AHA segment and in the myocardium of each slice.
+
+    ``value_map`` and ``labels`` are ``(X, Y, Z)`` (or one 2D slice); ``erode_px`` erodes the
+    myocardium of the per-slice values (partial volume with blood); ``apex``: the stack's
+    orientation for the slice levels. Segments need RV contact.
+    """
+    lab = labels[:, :, None] if labels.ndim == 2 else labels
+    value = value_map[:, :, None] if value_map.ndim == 2 else value_map
+    if value.shape != lab.shape:
+        raise ValueError(f"map shape {value.shape} and labels {lab.shape} differ; they must share one grid")
+
+    def row(key: str, k: int, v: SegmentValue) -> dict:
+        return {key: k, "median": v.median, "q1": v.q1, "q3": v.q3, "n": v.n}
+
+    segments = segment_values(value, aha_stack(lab, convention=convention, apex=apex))
+    seg_rows = [row("segment", k, v) for k, v in sorted(segments.items())]
+    slice_rows = [
+        row("slice", z, myocardial_values(value[:, :, z], lab[:, :, z], erode_px))
+        for z in range(lab.shape[2])
+        if (lab[:, :, z] == Label.MYO).any()
+    ]
+    return seg_rows, slice_rows

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cmrseg.aha import AhaConvention
+from cmrseg.aha import AhaConvention, map_value_tables
 from cmrseg.evaluate import apex_side
 from cmrseg.function import (
     CardiacFunction,
@@ -28,7 +28,7 @@ from cmrseg.io.nifti import read_image, read_labels
 from cmrseg.io.tables import read_rows, write_rows
 from cmrseg.labels import Label
 
-__all__ = ["labels_or_segment", "function_from_files", "report_from_files", "map_value_tables"]
+__all__ = ["labels_or_segment", "function_from_files", "report_from_files"]
 
 
 @lru_cache(maxsize=2)
@@ -89,39 +89,6 @@ def function_from_files(
     es_labels, _, _ = labels_or_segment(es, model, spacing)
     fn = cardiac_function(ed_labels, es_labels, sp)
     return fn, slice_table(ed_labels, es_labels, sp, apex)
-
-
-def map_value_tables(
-    value_map: np.ndarray,
-    labels: np.ndarray,
-    convention: AhaConvention | None = None,
-    erode_px: int = 0,
-    apex: int | None = None,
-) -> tuple[list[dict], list[dict]]:
-    """Median and IQR of a map (e.g. T1 in ms) per AHA segment and in the myocardium of each slice.
-
-    ``value_map`` and ``labels`` are ``(X, Y, Z)`` (or one 2D slice); ``erode_px`` erodes the
-    myocardium of the per-slice values (partial volume with blood); ``apex``: the stack's
-    orientation for the slice levels. Segments need RV contact.
-    """
-    from cmrseg.aha import aha_stack, myocardial_values, segment_values
-
-    lab = labels[:, :, None] if labels.ndim == 2 else labels
-    value = value_map[:, :, None] if value_map.ndim == 2 else value_map
-    if value.shape != lab.shape:
-        raise ValueError(f"map shape {value.shape} and labels {lab.shape} differ; they must share one grid")
-
-    def row(key: str, k: int, v: object) -> dict:
-        return {key: k, "median": v.median, "q1": v.q1, "q3": v.q3, "n": v.n}
-
-    segments = segment_values(value, aha_stack(lab, convention=convention, apex=apex))
-    seg_rows = [row("segment", k, v) for k, v in sorted(segments.items())]
-    slice_rows = [
-        row("slice", z, myocardial_values(value[:, :, z], lab[:, :, z], erode_px))
-        for z in range(lab.shape[2])
-        if (lab[:, :, z] == Label.MYO).any()
-    ]
-    return seg_rows, slice_rows
 
 
 def _metrics_parts(metrics_csv: Path) -> dict:
