@@ -20,11 +20,11 @@ demo: install
 	mkdir -p demo-output/ref demo-output/pred
 	cp examples/mnms2_001_SA_ED_gt.nii.gz demo-output/ref/mnms2_001_SA_ED.nii.gz
 	cp demo-output/mnms2_001_SA_ED_labels.nii.gz demo-output/pred/mnms2_001_SA_ED.nii.gz
-	$(BIN)/cmrseg evaluate demo-output/pred demo-output/ref -o demo-output --overwrite
+	$(BIN)/cmrseg evaluate demo-output/pred demo-output/ref --images examples -o demo-output --overwrite
 	$(BIN)/cmrseg report examples/mnms2_001_SA_ED.nii.gz --labels demo-output/mnms2_001_SA_ED_labels.nii.gz \
 		--metrics demo-output/metrics.csv -o demo-output/report --overwrite
 	@echo "Label map: demo-output/mnms2_001_SA_ED_labels.nii.gz (0 bg, 1 RV, 2 MYO, 3 LV)"
-	@echo "Report: open demo-output/report/index.html in a browser"
+	@echo "Reports: open demo-output/report/index.html (the study) and demo-output/index.html (the scores) in a browser"
 
 test: install
 	$(BIN)/ruff check src tests benchmarks

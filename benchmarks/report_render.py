@@ -1,10 +1,11 @@
 """Render a `cmrseg report` page in headless Chromium and save a screenshot to look at.
 
 Usage: python benchmarks/report_render.py [--out docs/report-screenshot.png]
-       [--pipeline-out docs/t1-pipeline-screenshot.png]
+       [--evaluation-out docs/evaluation-screenshot.png] [--pipeline-out docs/t1-pipeline-screenshot.png]
 
 Segments the shipped M&Ms-2 example with the default model, evaluates the prediction against the
-example's expert labels (`cmrseg evaluate`), builds the report with those metrics, then runs
+example's expert labels (`cmrseg evaluate`, whose own page is rendered too), builds the study
+report with those metrics, then runs
 Debian's Chromium headless (``apt-get install chromium``) on the page. Prints the page size and
 the screenshot path; exits non-zero if Chromium is missing or a screenshot is empty. With
 ../shared/data/t1net present it also renders the `cmrseg t1-pipeline` page of the T1NET series.
@@ -53,7 +54,7 @@ def study_page(work: Path) -> Path:
     image, truth = REPO / "examples/mnms2_001_SA_ED.nii.gz", REPO / "examples/mnms2_001_SA_ED_gt.nii.gz"
     pred = work / "mnms2_001_SA_ED.nii.gz"
     _cmrseg("predict", str(image), "-o", str(pred))
-    _cmrseg("evaluate", str(pred), str(truth), "-o", str(work / "evaluation"))
+    _cmrseg("evaluate", str(pred), str(truth), "--images", str(image), "-o", str(work / "evaluation"))
     metrics = str(work / "evaluation" / "metrics.csv")
     _cmrseg("report", str(image), "--labels", str(pred), "--metrics", metrics, "-o", str(work / "report"))
     return work / "report" / "index.html"
@@ -74,6 +75,7 @@ def pipeline_page(work: Path) -> Path | None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "report-screenshot.png")
+    ap.add_argument("--evaluation-out", type=Path, default=REPO / "docs" / "evaluation-screenshot.png")
     ap.add_argument("--pipeline-out", type=Path, default=REPO / "docs" / "t1-pipeline-screenshot.png")
     args = ap.parse_args()
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -82,6 +84,7 @@ def main() -> int:
         return 1
     work = Path(tempfile.mkdtemp())
     sizes = [screenshot(browser, study_page(work), args.out, work, 2600)]
+    sizes.append(screenshot(browser, work / "evaluation" / "index.html", args.evaluation_out, work, 1800))
     page = pipeline_page(work)
     if page is not None:
         sizes.append(screenshot(browser, page, args.pipeline_out, work, 2400))

@@ -303,3 +303,26 @@ def test_evaluate_without_spacing_refuses_mm_and_takes_spacing(tmp_path, capsys)
     assert myo["hd_mm"] == pytest.approx(4 * 1.5)  # 4 rows of 1.5 mm
     _assert_one_line_error(*_run(capsys, *args[:3], "--spacing", "1.5,0,8", "-o", tmp_path / "c"), "--spacing")
     assert not (tmp_path / "c").exists()
+
+
+def test_evaluate_writes_a_report_with_outlines_and_agreement(tmp_path, capsys):
+    from tests.conftest import heart_phantom
+
+    image, labels = heart_phantom((64, 64))
+    for k in range(3):  # three cases: volume agreement and Bland-Altman plots too
+        lab = np.repeat(labels[:, :, None], 3, 2).astype(np.uint8)
+        pred = np.roll(lab, k, axis=0)
+        for folder, arr in (("ref", lab), ("pred", pred), ("img", np.repeat(image[:, :, None], 3, 2))):
+            (tmp_path / folder).mkdir(exist_ok=True)
+            nib.save(nib.Nifti1Image(arr, np.diag([1.5, 1.5, 8.0, 1.0])), str(tmp_path / folder / f"c{k}.nii.gz"))
+    args = ["evaluate", tmp_path / "pred", tmp_path / "ref", "--images", tmp_path / "img"]
+    assert _run(capsys, *args, "-o", tmp_path / "ev")[0] == 0
+    page = (tmp_path / "ev" / "index.html").read_text()
+    assert page.count('<img src="case') == 3 and "ICC(2,1)" in page and 'src="bland_altman_LV.png"' in page
+    assert "violin_metrics.png" in page and (tmp_path / "ev" / "case000.png").read_bytes()[:4] == b"\x89PNG"
+    # an image on another grid is refused before anything is written
+    nib.save(nib.Nifti1Image(np.zeros((32, 32, 3)), np.eye(4)), str(tmp_path / "img" / "c1.nii.gz"))
+    _assert_one_line_error(*_run(capsys, *args, "-o", tmp_path / "ev2"), "differ in shape")
+    assert not (tmp_path / "ev2").exists()
+    assert _run(capsys, *args[:3], "--no-report", "-o", tmp_path / "ev3")[0] == 0
+    assert (tmp_path / "ev3" / "metrics.csv").exists() and not (tmp_path / "ev3" / "index.html").exists()

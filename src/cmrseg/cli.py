@@ -145,16 +145,16 @@ def _pseudo_label(a: argparse.Namespace) -> None:
 
 
 def _evaluate(a: argparse.Namespace) -> None:
-    from cmrseg.evaluate import evaluate_paths, summarise, write_metrics
+    from cmrseg.evaluate import NO_SPACING, evaluate_paths, summarise, volume_agreement, write_metrics
     from cmrseg.io.atomic import check_output
+    from cmrseg.study import evaluation_cases, evaluation_report
 
     out = Path(a.output) / "metrics.csv"
     check_output(out, a.overwrite)
     spacing = _spacing(a.spacing)
     rows = evaluate_paths(a.pred, a.ref, spacing)
+    cases = evaluation_cases(a.pred, a.ref[0], a.images) if not a.no_report else None
     write_metrics(rows, out, Path(a.output) / "summary.csv")
-    from cmrseg.evaluate import NO_SPACING, volume_agreement
-
     missing = sorted({r.case for r in rows if NO_SPACING in r.note})
     if missing:
         print(f"warning: {', '.join(missing)}: {NO_SPACING}", file=sys.stderr)
@@ -167,6 +167,8 @@ def _evaluate(a: argparse.Namespace) -> None:
             f"{s['hd_mm']:7.2f} {s['msd_mm']:7.2f}"
         )
     print(f"wrote {out} and {Path(a.output) / 'summary.csv'}")
+    if cases is not None:
+        print(f"report: {evaluation_report(a.output, cases, out)}")
 
 
 def _augment_preview(a: argparse.Namespace) -> None:
@@ -409,6 +411,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("ref", type=Path, nargs="+", help="one or more references (readers)")
     e.add_argument("-o", "--output", type=Path, required=True, help="folder for metrics.csv")
     e.add_argument("--spacing", help="dx,dy,dz in mm, overriding the files' (needed for mm when they record none)")
+    e.add_argument(
+        "--images", type=Path, help="image file, or folder matched by case name, to draw the outlines on in the report"
+    )
+    e.add_argument("--no-report", action="store_true", help="write the tables only, not DIR/index.html")
     e.add_argument("--overwrite", action="store_true")
     e.set_defaults(func=_evaluate)
 

@@ -34,6 +34,7 @@ __all__ = [
     "evaluate_paths",
     "summarise",
     "write_metrics",
+    "case_files",
 ]
 
 LEVELS = ("basal", "mid", "apical")
@@ -220,6 +221,25 @@ def _files(path: Path) -> dict[str, Path]:
     return {_case_name(path): path}
 
 
+def case_files(pred: Path | str, refs: list[Path | str] | Path | str) -> list[tuple[str, Path, list[Path]]]:
+    """``(case, prediction file, reference files)`` for every case name found in PRED and all REFs.
+
+    PRED and REFs are all NIfTI files (paired whatever their names) or all folders of NIfTI files
+    (paired by file name).
+    """
+    refs = [refs] if isinstance(refs, str | Path) else list(refs)
+    pred_files = _files(Path(pred))
+    ref_files = [_files(Path(r)) for r in refs]
+    if any(Path(pred).is_dir() != Path(r).is_dir() for r in refs):
+        raise ValueError("PRED and REF must both be NIfTI files or both folders of NIfTI files")
+    if not Path(pred).is_dir():
+        ref_files = [{next(iter(pred_files)): next(iter(r.values()))} for r in ref_files]
+    cases = [c for c in pred_files if all(c in r for r in ref_files)]
+    if not cases:
+        raise ValueError(f"no file names in common between {pred} and {', '.join(map(str, refs))}")
+    return [(c, pred_files[c], [r[c] for r in ref_files]) for c in cases]
+
+
 def _spacing_of(labels: LabelMap, spacing: tuple[float, ...] | None) -> tuple[float, ...] | None:
     """The given spacing (mm), else the file's, else None when the file records none."""
     if spacing is not None:
@@ -235,20 +255,10 @@ def evaluate_paths(
     With several references, reader-vs-reader rows are added (``compared`` = ``refN``). ``spacing``
     (mm) overrides the files'; a reference that records none gets no distances (NaN, with a note).
     """
-    refs = [refs] if isinstance(refs, str | Path) else list(refs)
-    pred_files = _files(Path(pred))
-    ref_files = [_files(Path(r)) for r in refs]
-    if Path(pred).is_dir() != Path(refs[0]).is_dir():
-        raise ValueError("PRED and REF must both be NIfTI files or both folders of NIfTI files")
-    if len(pred_files) == 1 and all(len(r) == 1 for r in ref_files) and not Path(pred).is_dir():
-        ref_files = [{next(iter(pred_files)): next(iter(r.values()))} for r in ref_files]
-    cases = [c for c in pred_files if all(c in r for r in ref_files)]
-    if not cases:
-        raise ValueError(f"no file names in common between {pred} and {', '.join(map(str, refs))}")
     rows: list[Row] = []
-    for case in cases:
-        lp = read_labels(pred_files[case])
-        lrs = [read_labels(r[case]) for r in ref_files]
+    for case, pred_file, ref_paths in case_files(pred, refs):
+        lp = read_labels(pred_file)
+        lrs = [read_labels(r) for r in ref_paths]
         for k, lr in enumerate(lrs):
             if lr.shape != lp.shape or not np.allclose(lr.affine, lp.affine, atol=1e-3):
                 raise ValueError(
@@ -313,14 +323,13 @@ def volume_agreement(
     from cmrseg.agreement import agreement, bland_altman_figure
     from cmrseg.report.figures import save_figure
 
-    pred_files, ref_files = _files(Path(pred)), _files(Path(ref))
-    cases = [c for c in pred_files if c in ref_files]
-    if len(cases) < 3:
+    pairs = case_files(pred, ref)
+    if len(pairs) < 3:
         return []
     vols: dict[str, tuple[list[float], list[float]]] = {LABEL_NAMES[c]: ([], []) for c in FOREGROUND}
     unit = "mL"
-    for case in cases:
-        lp, lr = read_labels(pred_files[case]), read_labels(ref_files[case])
+    for _, pred_file, (ref_file,) in pairs:
+        lp, lr = read_labels(pred_file), read_labels(ref_file)
         sp = _spacing_of(lr, spacing)
         unit = unit if sp is not None else "voxels"
         voxel = float(np.prod(sp[:3])) / 1000.0 if sp is not None else 1.0

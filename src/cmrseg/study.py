@@ -28,7 +28,7 @@ from cmrseg.io.nifti import read_image, read_labels
 from cmrseg.io.tables import read_rows, write_rows
 from cmrseg.labels import Label
 
-__all__ = ["labels_or_segment", "function_from_files", "report_from_files"]
+__all__ = ["labels_or_segment", "function_from_files", "report_from_files", "evaluation_cases", "evaluation_report"]
 
 
 @lru_cache(maxsize=2)
@@ -156,3 +156,41 @@ def report_from_files(
         write_rows(Path(output) / "segments.csv", fields["segments"] or [{"segment": "none (no RV contact)"}])
         write_rows(Path(output) / "slices.csv", fields["map_slices"])
     return page
+
+
+def evaluation_cases(
+    pred: Path | str, ref: Path | str, images: Path | str | None = None
+) -> dict[str, tuple[np.ndarray | None, np.ndarray, np.ndarray, int | None]]:
+    """``{case: (image, pred, ref, apex)}`` of an evaluation, for its report: label maps as
+    ``(X, Y, Z)`` (2D as one slice), the image from ``images`` (a file, or a folder matched by case
+    name, on the labels' grid) or None. Reads and checks everything before anything is written."""
+    from cmrseg.evaluate import case_files
+
+    pairs = case_files(pred, ref)
+    if images is not None and Path(images).is_dir() != Path(pred).is_dir():
+        raise ValueError(f"--images {images} must be a file when PRED is a file and a folder when PRED is a folder")
+    image_files = {} if images is None else {c: p for c, p, _ in case_files(images, pred)}
+    cases = {}
+    for case, pred_file, (ref_file,) in pairs:
+        lp, lr = read_labels(pred_file), read_labels(ref_file)
+        image = None
+        if images is not None:
+            path = image_files.get(case)
+            if path is None:
+                raise ValueError(f"no image named like case {case} in {images}")
+            image = read_image(path).array
+            if image.shape != lr.shape:
+                raise ValueError(f"image {path} {image.shape} and labels of case {case} {lr.shape} differ in shape")
+        stack = [a if a is None or a.ndim != 2 else a[:, :, None] for a in (image, lp.array, lr.array)]
+        if stack[1].ndim != 3:
+            raise ValueError(f"case {case}: the evaluation report takes 2D or 3D label maps, got {lp.shape}")
+        cases[case] = (stack[0], stack[1], stack[2], apex_side(lr.affine))
+    return cases
+
+
+def evaluation_report(out_dir: Path | str, cases: dict, metrics_csv: Path | str) -> Path:
+    """``out_dir/index.html`` of an evaluation from its metrics.csv (and summary, agreement and
+    Bland-Altman files beside it) and the cases of :func:`evaluation_cases`."""
+    from cmrseg.report.html import ReportParts, write_evaluation_report
+
+    return write_evaluation_report(out_dir, ReportParts(**_metrics_parts(Path(metrics_csv))), cases)

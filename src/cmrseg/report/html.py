@@ -14,9 +14,15 @@ from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import atomic_write
 from cmrseg.preprocess import normalise_intensity
 from cmrseg.report.figures import save_figure
-from cmrseg.report.plots import bullseye_figure, metric_violins, overlay_figure, volume_curve_figure
+from cmrseg.report.plots import (
+    bullseye_figure,
+    comparison_figure,
+    metric_violins,
+    overlay_figure,
+    volume_curve_figure,
+)
 
-__all__ = ["write_report", "ReportParts", "page_html", "table_html"]
+__all__ = ["write_report", "ReportParts", "page_html", "table_html", "write_evaluation_report"]
 
 
 def _table(rows: list[dict], keys: list[str]) -> str:
@@ -105,7 +111,8 @@ def _metrics_parts(parts: ReportParts, out: Path) -> list[str]:
     if parts.agreement:
         html_parts.append("<h3>Volume agreement: ICC(2,1) and Bland-Altman</h3>" + table_html(parts.agreement))
     for png in parts.bland_altman:
-        shutil.copyfile(png, out / png.name)
+        if png.resolve() != (out / png.name).resolve():
+            shutil.copyfile(png, out / png.name)
         html_parts.append(f'<img src="{html.escape(png.name)}" alt="{html.escape(png.stem)}" width="360">')
     if parts.metrics:
         html_parts.append(
@@ -179,4 +186,35 @@ def write_report(
     atomic_write(out / "index.html", lambda p: p.write_text(page_html(title, html_parts)))
     doc = {"function": parts.function, "segments": parts.segments, "map_slices": parts.map_slices}
     (out / "report.json").write_text(json.dumps(doc, default=float))
+    return out / "index.html"
+
+
+def write_evaluation_report(
+    out_dir: Path | str,
+    parts: ReportParts,
+    cases: dict[str, tuple[np.ndarray | None, np.ndarray, np.ndarray, int | None]],
+    title: str = "cmrseg evaluation",
+    max_cases: int = 50,
+) -> Path:
+    """``out_dir/index.html`` of an evaluation: the metric parts of ``parts`` and, per case, the
+    reference and prediction outlines on every labelled slice. ``cases[name] = (image, pred, ref,
+    apex)`` with ``(X, Y, Z)`` arrays (image in any range, or None) and the stack's orientation."""
+    from cmrseg.evaluate import slice_levels
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    shown = list(cases.items())[:max_cases]
+    more = f" (outlines of the first {len(shown)})" if len(shown) < len(cases) else ""
+    html_parts = [f"<h1>{html.escape(title)}</h1>", f"<p>{len(cases)} case(s){more}.</p>"]
+    html_parts += _metrics_parts(parts, out)
+    html_parts.append("<h2>Cases</h2>")
+    for k, (name, (image, pred, ref, apex)) in enumerate(shown):
+        norm = None if image is None else normalise_intensity(image)
+        png = f"case{k:03d}.png"
+        fig = comparison_figure(
+            norm, pred, ref, slice_levels(ref, apex), _heart_box(np.concatenate([pred, ref], 2)), name
+        )
+        save_figure(fig, out / png, dpi=80)
+        html_parts.append(f'<h3>{html.escape(name)}</h3><img src="{png}" alt="{html.escape(name)}">')
+    atomic_write(out / "index.html", lambda p: p.write_text(page_html(title, html_parts)))
     return out / "index.html"

@@ -11,7 +11,14 @@ import numpy as np  # noqa: E402
 from cmrseg.contours import slice_contours  # noqa: E402
 from cmrseg.labels import LABEL_COLOURS, Label  # noqa: E402
 
-__all__ = ["overlay_figure", "violin_figure", "bullseye_figure", "metric_violins", "volume_curve_figure"]
+__all__ = [
+    "overlay_figure",
+    "violin_figure",
+    "bullseye_figure",
+    "metric_violins",
+    "volume_curve_figure",
+    "comparison_figure",
+]
 
 
 def overlay_figure(image: np.ndarray, labels: np.ndarray, title: str = "") -> plt.Figure:
@@ -107,5 +114,40 @@ def volume_curve_figure(curves: dict[str, np.ndarray], ed: int | None = None, es
     ax.set_xlabel("frame")
     ax.set_ylabel("volume (mL)")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_figure(
+    image: np.ndarray | None,
+    pred: np.ndarray,
+    ref: np.ndarray,
+    levels: list[str],
+    crop: tuple[slice, slice] = (slice(None), slice(None)),
+    title: str = "",
+) -> plt.Figure:
+    """Reference (solid) and prediction (dashed) outlines of the LV cavity, LV epicardium and RV on
+    every labelled slice of ``(X, Y, Z)`` stacks, over ``image`` in [0, 1] (black when None)."""
+    zs = [z for z in range(ref.shape[2]) if ref[:, :, z].any() or pred[:, :, z].any()] or [0]
+    cols = min(6, len(zs))
+    rows = int(np.ceil(len(zs) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.3 * rows), squeeze=False)
+    outlines = (
+        ("LV", lambda lab: lab == Label.LV, LABEL_COLOURS[Label.LV]),
+        ("epi", lambda lab: (lab == Label.LV) | (lab == Label.MYO), LABEL_COLOURS[Label.MYO]),
+        ("RV", lambda lab: lab == Label.RV, LABEL_COLOURS[Label.RV]),
+    )
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, z in zip(axes.flat, zs, strict=False):
+        back = np.zeros(ref.shape[:2]) if image is None else image[:, :, z]
+        ax.imshow(back[crop], cmap="gray", vmin=0, vmax=1)
+        for _, mask, colour in outlines:
+            for lab, style in ((ref, "solid"), (pred, "dashed")):
+                m = mask(lab[:, :, z])[crop]
+                if m.any():
+                    ax.contour(m, levels=[0.5], colors=[colour], linewidths=1.0, linestyles=style)
+        ax.set_title(f"slice {z}" + ("" if levels[z] == "outside" else f" ({levels[z]})"), fontsize=7)
+    fig.suptitle(f"{title}  (reference solid, prediction dashed)", fontsize=8)
     fig.tight_layout()
     return fig
