@@ -318,7 +318,9 @@ def test_evaluate_writes_a_report_with_outlines_and_agreement(tmp_path, capsys):
     args = ["evaluate", tmp_path / "pred", tmp_path / "ref", "--images", tmp_path / "img"]
     assert _run(capsys, *args, "-o", tmp_path / "ev")[0] == 0
     page = (tmp_path / "ev" / "index.html").read_text()
-    assert page.count('<img src="case') == 3 and "ICC(2,1)" in page and 'src="bland_altman_LV.png"' in page
+    assert (
+        page.count('<img src="case') == 3 and "ICC(2,1)" in page and 'src="bland_altman_LV_model_vs_ref1.png"' in page
+    )
     assert "violin_metrics.png" in page and (tmp_path / "ev" / "case000.png").read_bytes()[:4] == b"\x89PNG"
     # an image on another grid is refused before anything is written
     nib.save(nib.Nifti1Image(np.zeros((32, 32, 3)), np.eye(4)), str(tmp_path / "img" / "c1.nii.gz"))

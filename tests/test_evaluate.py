@@ -109,13 +109,22 @@ def test_discretisation_floor_is_sub_pixel_and_below_real_errors():
 
 def test_volume_agreement_with_three_cases(tmp_path):
     from cmrseg.evaluate import volume_agreement
+    from cmrseg.io.tables import read_rows
 
-    (tmp_path / "p").mkdir()
-    (tmp_path / "r").mkdir()
+    for d in ("p", "r", "r2"):
+        (tmp_path / d).mkdir()
     for k, shift in enumerate((0, 1, 2)):
         write_labels(LabelMap(_stack(shift=shift, r_cav=8 + 2 * k), (1.0, 1.0, 8.0)), tmp_path / "p" / f"c{k}.nii.gz")
         write_labels(LabelMap(_stack(r_cav=8 + 2 * k), (1.0, 1.0, 8.0)), tmp_path / "r" / f"c{k}.nii.gz")
-    lines = volume_agreement(tmp_path / "p", tmp_path / "r", tmp_path)
-    assert any(line.startswith("LV volume: ICC(2,1)") for line in lines)
-    assert (tmp_path / "agreement.csv").read_text().startswith("label,unit,n,icc_2_1")
-    assert (tmp_path / "bland_altman_LV.png").exists()
+        write_labels(LabelMap(_stack(r_cav=8 + 2 * k), (1.0, 1.0, 8.0)), tmp_path / "r2" / f"c{k}.nii.gz")
+    lines = volume_agreement(tmp_path / "p", [tmp_path / "r", tmp_path / "r2"], tmp_path)
+    assert any(line.startswith("model vs ref1, LV volume: ICC(2,1)") for line in lines)
+    rows = read_rows(tmp_path / "agreement.csv")
+    pairs = {(r["compared"], r["reference"]) for r in rows}
+    assert pairs == {("model", "ref1"), ("model", "ref2"), ("ref1", "ref2")}  # inter-observer too
+    readers = [r for r in rows if r["compared"] == "ref1" and r["label"] == "LV"][0]
+    assert readers["bias"] == 0.0 and readers["loa_low"] == 0.0  # identical readers
+    lv = [r for r in rows if r["compared"] == "model" and r["reference"] == "ref1" and r["label"] == "LV"][0]
+    assert lv["unit"] == "mL" and lv["n"] == 3.0
+    assert (tmp_path / "bland_altman_LV_model_vs_ref1.png").exists()
+    assert (tmp_path / "bland_altman_LV_ref1_vs_ref2.png").exists()

@@ -158,7 +158,7 @@ def _evaluate(a: argparse.Namespace) -> None:
     missing = sorted({r.case for r in rows if NO_SPACING in r.note})
     if missing:
         print(f"warning: {', '.join(missing)}: {NO_SPACING}", file=sys.stderr)
-    for line in volume_agreement(a.pred, a.ref[0], Path(a.output), spacing):
+    for line in volume_agreement(a.pred, a.ref, Path(a.output), spacing):
         print(line)
     print(f"{'compared':8s} {'ref':5s} {'level':7s} {'label':5s} {'n':>4s} {'dice':>6s} {'hd_mm':>7s} {'msd_mm':>7s}")
     for s in summarise(rows):

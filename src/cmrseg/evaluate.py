@@ -315,55 +315,71 @@ def write_metrics(rows: list[Row], path: Path | str, summary_path: Path | str | 
 
 
 def volume_agreement(
-    pred: Path | str, ref: Path | str, out_dir: Path, spacing: tuple[float, ...] | None = None
+    pred: Path | str,
+    refs: list[Path | str] | Path | str,
+    out_dir: Path,
+    spacing: tuple[float, ...] | None = None,
 ) -> list[str]:
-    """With >= 3 cases: per-label volume agreement (ICC(2,1), Bland-Altman) of prediction vs reference,
-    written as ``agreement.csv`` and ``bland_altman_<label>.png`` in ``out_dir``. Volumes in mL when
-    the files record their spacing, else in voxels. Returns printable lines (none with < 3 cases)."""
-    from cmrseg.agreement import agreement, bland_altman_figure
-    from cmrseg.report.figures import save_figure
-
-    pairs = case_files(pred, ref)
+    """With >= 3 cases: per-label volume agreement (ICC(2,1), Bland-Altman) of the prediction with
+    each reference and of every pair of references (inter-observer), written as ``agreement.csv``
+    (columns compared, reference, label, ...) and ``bland_altman_<label>_<compared>_vs_<reference>.png``
+    in ``out_dir``. Volumes in mL when the files record their spacing (or ``spacing`` is given), else
+    in voxels. Returns printable lines (none with < 3 cases)."""
+    pairs = case_files(pred, refs)
     if len(pairs) < 3:
         return []
-    vols: dict[str, tuple[list[float], list[float]]] = {LABEL_NAMES[c]: ([], []) for c in FOREGROUND}
+    names = ["model"] + [f"ref{k + 1}" for k in range(len(pairs[0][2]))]
+    vols = {n: {LABEL_NAMES[c]: [] for c in FOREGROUND} for n in names}  # name -> label -> mL per case
     unit = "mL"
-    for _, pred_file, (ref_file,) in pairs:
-        lp, lr = read_labels(pred_file), read_labels(ref_file)
-        sp = _spacing_of(lr, spacing)
+    for _, pred_file, ref_files in pairs:
+        maps = [read_labels(f) for f in (pred_file, *ref_files)]
+        sp = _spacing_of(maps[1], spacing)
         unit = unit if sp is not None else "voxels"
         voxel = float(np.prod(sp[:3])) / 1000.0 if sp is not None else 1.0
-        for c in FOREGROUND:
-            vols[LABEL_NAMES[c]][0].append(float((lp.array == c).sum()) * voxel)
-            vols[LABEL_NAMES[c]][1].append(float((lr.array == c).sum()) * voxel)
+        for name, lab in zip(names, maps, strict=True):
+            for c in FOREGROUND:
+                vols[name][LABEL_NAMES[c]].append(float((lab.array == c).sum()) * voxel)
+    comparisons = [("model", r) for r in names[1:]] + [
+        (names[i], names[j]) for i in range(1, len(names)) for j in range(i + 1, len(names))
+    ]
     records, lines = [], []
-    for label, (p, r) in vols.items():
-        if not any(r):
-            continue
-        ag = agreement(np.array(p), np.array(r))
-        records.append(
-            {
-                "label": label,
-                "unit": unit,
-                "n": ag.n,
-                "icc_2_1": ag.icc,
-                "icc_ci_low": ag.icc_ci95[0],
-                "icc_ci_high": ag.icc_ci95[1],
-                "bias": ag.bias,
-                "loa_low": ag.loa_low,
-                "loa_high": ag.loa_high,
-            }
-        )
-        save_figure(
-            bland_altman_figure(
-                np.array(p), np.array(r), f"mean {label} volume ({unit})", f"prediction - reference ({unit})"
-            ),
-            out_dir / f"bland_altman_{label}.png",
-        )
-        lines.append(
-            f"{label} volume: ICC(2,1) {ag.icc:.3f}, bias {ag.bias:+.1f} {unit}, "
-            f"limits of agreement [{ag.loa_low:.1f}, {ag.loa_high:.1f}]"
-        )
+    for a, b in comparisons:
+        for label in vols[b]:
+            rec = _volume_agreement(np.array(vols[a][label]), np.array(vols[b][label]), label, unit, a, b, out_dir)
+            if rec is not None:
+                records.append(rec)
+                lines.append(
+                    f"{a} vs {b}, {label} volume: ICC(2,1) {rec['icc_2_1']:.3f}, bias {rec['bias']:+.1f} {unit}, "
+                    f"limits of agreement [{rec['loa_low']:.1f}, {rec['loa_high']:.1f}]"
+                )
     if records:
         _write_csv(records, out_dir / "agreement.csv")
     return lines
+
+
+def _volume_agreement(
+    a: np.ndarray, b: np.ndarray, label: str, unit: str, name_a: str, name_b: str, out_dir: Path
+) -> dict | None:
+    """One agreement row and its Bland-Altman plot; None when the reference never has the label."""
+    from cmrseg.agreement import agreement, bland_altman_figure
+    from cmrseg.report.figures import save_figure
+
+    if not b.any():
+        return None
+    ag = agreement(a, b)
+    title = f"{name_a} - {name_b} ({unit})"
+    fig = bland_altman_figure(a, b, f"mean {label} volume ({unit})", title)
+    save_figure(fig, out_dir / f"bland_altman_{label}_{name_a}_vs_{name_b}.png")
+    return {
+        "compared": name_a,
+        "reference": name_b,
+        "label": label,
+        "unit": unit,
+        "n": ag.n,
+        "icc_2_1": ag.icc,
+        "icc_ci_low": ag.icc_ci95[0],
+        "icc_ci_high": ag.icc_ci95[1],
+        "bias": ag.bias,
+        "loa_low": ag.loa_low,
+        "loa_high": ag.loa_high,
+    }
