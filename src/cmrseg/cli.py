@@ -285,8 +285,9 @@ def _report(a: argparse.Namespace) -> None:
 
 
 def _contours(a: argparse.Namespace) -> None:
-    from cmrseg.contours import slice_contours, write_contours_csv, write_contours_json
+    from cmrseg.contours import slice_contours
     from cmrseg.io.atomic import check_output
+    from cmrseg.io.contours import write_contours_csv, write_contours_json
     from cmrseg.io.nifti import read_labels
 
     check_output(a.output, a.overwrite)
@@ -304,6 +305,23 @@ def _contours(a: argparse.Namespace) -> None:
         raise ValueError(f"output {a.output} must end in .json or .csv")
     found = sum(c is not None for cs in contours.values() for c in cs.values())
     print(f"{found} contours on {arr.shape[2]} slices -> {a.output}")
+
+
+def _contours_to_mask(a: argparse.Namespace) -> None:
+    from cmrseg.contours import contours_to_labels
+    from cmrseg.image import LabelMap
+    from cmrseg.io.atomic import check_output
+    from cmrseg.io.contours import read_contours
+    from cmrseg.io.loader import read_any
+    from cmrseg.io.nifti import write_labels
+
+    check_output(a.output, a.overwrite)
+    like = read_any(a.like)
+    shape = like.array.shape[:2] + ((like.array.shape[2],) if like.array.ndim >= 3 else (1,))
+    labels = contours_to_labels(read_contours(a.contours), shape)
+    arr = labels[:, :, 0] if like.array.ndim == 2 else labels
+    write_labels(LabelMap(arr, like.spacing[: arr.ndim], like.affine, dict(like.metadata)), a.output)
+    print(f"LV {int((arr == 3).sum())} px, MYO {int((arr == 2).sum())} px on {shape[2]} slices -> {a.output}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -455,6 +473,13 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("-o", "--output", type=Path, required=True, help="contours.json or contours.csv")
     ct.add_argument("--overwrite", action="store_true")
     ct.set_defaults(func=_contours)
+
+    cm = sub.add_parser("contours-to-mask", help="label map (LV, MYO) from a contour JSON/CSV, on an image's grid")
+    cm.add_argument("contours", type=Path, help="contours.json or contours.csv (the format `cmrseg contours` writes)")
+    cm.add_argument("--like", type=Path, required=True, help="image (NIfTI or DICOM folder) whose grid the mask takes")
+    cm.add_argument("-o", "--output", type=Path, required=True, help="label map .nii.gz")
+    cm.add_argument("--overwrite", action="store_true")
+    cm.set_defaults(func=_contours_to_mask)
 
     rp = sub.add_parser("report", help="HTML page of a study: contour overlays per slice, function, plots")
     rp.add_argument("image", type=Path, help="NIfTI stack/cine or DICOM folder")

@@ -10,15 +10,12 @@ column of the 2D array); :func:`to_patient_mm` maps them to scanner coordinates.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 from scipy.interpolate import splev, splprep
 
-from cmrseg.io.atomic import atomic_write
 from cmrseg.labels import Label
 
 __all__ = [
@@ -28,8 +25,7 @@ __all__ = [
     "slice_contours",
     "contour_to_mask",
     "to_patient_mm",
-    "write_contours_json",
-    "write_contours_csv",
+    "contours_to_labels",
 ]
 
 
@@ -137,53 +133,18 @@ def to_patient_mm(points_ij: np.ndarray, affine: np.ndarray, slice_index: int) -
     return (affine @ vox.T).T[:, :3]
 
 
-def _rows(contours: dict[int, dict[str, np.ndarray | None]], affine: np.ndarray) -> list[dict]:
-    rows = []
-    for z, cs in sorted(contours.items()):
-        for name, pts in cs.items():
-            if pts is None:
-                continue
-            mm = to_patient_mm(pts, affine, z)
-            rows += [
-                {
-                    "slice": z,
-                    "contour": name,
-                    "point": k,
-                    "i": float(p[0]),
-                    "j": float(p[1]),
-                    "x_mm": float(m[0]),
-                    "y_mm": float(m[1]),
-                    "z_mm": float(m[2]),
-                }
-                for k, (p, m) in enumerate(zip(pts, mm, strict=True))
-            ]
-    return rows
-
-
-def write_contours_json(contours: dict[int, dict[str, np.ndarray | None]], affine: np.ndarray, path: Path) -> None:
-    """Contours per slice as JSON: ``{slice: {name: {"ij": [[i, j]...], "mm": [[x, y, z]...]}}}``."""
-    doc = {
-        str(z): {
-            name: None
-            if pts is None
-            else {"ij": pts.round(3).tolist(), "mm": to_patient_mm(pts, affine, z).round(3).tolist()}
-            for name, pts in cs.items()
-        }
-        for z, cs in sorted(contours.items())
-    }
-    atomic_write(Path(path), lambda p: p.write_text(json.dumps(doc)))
-
-
-def write_contours_csv(contours: dict[int, dict[str, np.ndarray | None]], affine: np.ndarray, path: Path) -> None:
-    """Contours as CSV rows: slice, contour, point, i, j, x_mm, y_mm, z_mm."""
-    import csv
-
-    rows = _rows(contours, affine)
-
-    def write(p: Path) -> None:
-        with open(p, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=["slice", "contour", "point", "i", "j", "x_mm", "y_mm", "z_mm"])
-            w.writeheader()
-            w.writerows(rows)
-
-    atomic_write(Path(path), write)
+def contours_to_labels(contours: dict[int, dict[str, np.ndarray | None]], shape: tuple[int, int, int]) -> np.ndarray:
+    """``(X, Y, Z)`` uint8 labels from per-slice ``{"endo": (N, 2), "epi": (M, 2)}`` ``(i, j)`` contours:
+    inside the epicardium MYO, inside the endocardium LV (an endocardium without epicardium gives
+    LV only). Slices missing from ``contours`` stay background; points outside the grid are an error."""
+    if len(shape) != 3:
+        raise ValueError(f"shape must be (X, Y, Z), got {shape}")
+    out = np.zeros(shape, np.uint8)
+    for z, cs in contours.items():
+        if not 0 <= z < shape[2]:
+            raise ValueError(f"contours on slice {z}, but the grid has {shape[2]} slices")
+        for name, value in (("epi", Label.MYO), ("endo", Label.LV)):
+            pts = cs.get(name)
+            if pts is not None:
+                out[:, :, z][contour_to_mask(pts, shape[:2])] = value
+    return out
