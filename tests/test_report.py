@@ -75,3 +75,17 @@ def test_agreement_table_and_bland_altman_plots_are_shown(tmp_path):
     page = write_report(Image(img, (1.0, 1.0)), LabelMap(lab, (1.0, 1.0)), tmp_path / "rep", parts=parts).read_text()
     assert "ICC(2,1)" in page and "0.987" in page and 'src="bland_altman_LV.png"' in page
     assert (tmp_path / "rep" / "bland_altman_LV.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cine_report_shows_the_ed_and_es_frames(tmp_path):
+    img, lab = heart_phantom((64, 64))
+    cine_img = np.repeat(np.repeat(img[:, :, None, None], 2, 2), 4, 3)
+    cine_lab = np.repeat(np.repeat(lab[:, :, None, None], 2, 2), 4, 3)
+    page = write_report(
+        Image(cine_img, (1.5, 1.5, 8.0)),
+        LabelMap(cine_lab, (1.5, 1.5, 8.0)),
+        tmp_path,
+        frames={"ED": 0, "ES": 2},
+    ).read_text()
+    assert "<h2>Slices: ED (frame 0)</h2>" in page and "<h2>Slices: ES (frame 2)</h2>" in page
+    assert page.count('<img src="slice') == 4 and (tmp_path / "slice01_1.png").exists()

@@ -103,15 +103,16 @@ def _metrics_parts(metrics_csv: Path) -> dict:
     return parts
 
 
-def _function_parts(labels: LabelMap) -> tuple[dict, int]:
+def _function_parts(labels: LabelMap) -> tuple[dict, dict[str, int] | None]:
     if labels.array.ndim == 4:
         fn = cine_function(labels.array, labels.spacing)
         curves = {lab.name: volume_curve_ml(labels.array, labels.spacing, lab) for lab in (Label.LV, Label.RV)}
-        return {"function": fn.to_dict(), "volume_curves": curves, "warnings": tuple(fn.warnings())}, fn.ed_frame or 0
+        parts = {"function": fn.to_dict(), "volume_curves": curves, "warnings": tuple(fn.warnings())}
+        return parts, {"ED": fn.ed_frame or 0, "ES": fn.es_frame or 0}
     if labels.array.ndim == 3:
         vols = label_volumes_ml(labels.array, labels.spacing)
-        return {"function": {f"{k.lower()}_volume_ml": v for k, v in vols.items()}}, 0
-    return {}, 0
+        return {"function": {f"{k.lower()}_volume_ml": v for k, v in vols.items()}}, None
+    return {}, None
 
 
 def report_from_files(
@@ -142,16 +143,17 @@ def report_from_files(
         labels = read_labels(labels_path)
     else:
         labels = LabelMap.like(image, _predictor(str(model)).predict_array(image.array))
-    fields, frame = _function_parts(labels) if image.metadata.get("spacing_known", True) else ({}, 0)
+    fields, frames = _function_parts(labels) if image.metadata.get("spacing_known", True) else ({}, None)
     if metrics_csv:
         fields.update(_metrics_parts(metrics_csv))
     if map_path:
+        frame = (frames or {}).get("ED", 0)  # a map of a cine goes with its ED frame
         shown = labels.array[..., frame] if labels.array.ndim == 4 else labels.array
         value_map = read_image(map_path).array
         apex = apex_side(labels.affine)
         fields["segments"], fields["map_slices"] = map_value_tables(value_map, shown, aha, erode_px, apex)
         fields["map_unit"] = map_unit
-    page = write_report(image, labels, output, title or Path(image_path).name, ReportParts(**fields), frame)
+    page = write_report(image, labels, output, title or Path(image_path).name, ReportParts(**fields), frames)
     if map_path:
         write_rows(Path(output) / "segments.csv", fields["segments"] or [{"segment": "none (no RV contact)"}])
         write_rows(Path(output) / "slices.csv", fields["map_slices"])

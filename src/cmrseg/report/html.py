@@ -87,13 +87,15 @@ def _heart_box(lab: np.ndarray, margin: float = 0.25, min_px: int = 64) -> tuple
     return slice(*box[0]), slice(*box[1])
 
 
-def _overlays(norm: np.ndarray, lab: np.ndarray, out: Path, apex: int | None) -> list[str]:
+def _overlays(
+    norm: np.ndarray, lab: np.ndarray, out: Path, apex: int | None, crop: tuple[slice, slice], tag: str = ""
+) -> list[str]:
     from cmrseg.evaluate import slice_levels
 
-    rows, cols = _heart_box(lab)
+    rows, cols = crop
     names = []
     for z, level in enumerate(slice_levels(lab, apex)):
-        name = f"slice{z:02d}.png"
+        name = f"slice{z:02d}{tag}.png"
         title = f"slice {z}" + ("" if level == "outside" else f" ({level})")
         save_figure(overlay_figure(norm[rows, cols, z], lab[rows, cols, z], title), out / name, dpi=80)
         names.append(name)
@@ -142,30 +144,39 @@ def write_report(
     out_dir: Path | str,
     title: str = "cmrseg study",
     parts: ReportParts = ReportParts(),
-    frame: int = 0,
+    frames: dict[str, int] | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` and its PNGs; returns the page's path.
 
-    ``image``/``labels`` are ``(X, Y, Z)`` stacks (or ``(X, Y, Z, T)``: ``frame`` is shown). Overlays
-    are cropped to the labelled heart and titled with each slice's level.
+    ``image``/``labels`` are ``(X, Y, Z)`` stacks or ``(X, Y, Z, T)`` cines, of which the ``frames``
+    (name -> frame index, e.g. ``{"ED": 0, "ES": 9}``; default frame 0) are shown. Overlays are
+    cropped to the labelled heart and titled with each slice's level.
     """
+    from cmrseg.evaluate import apex_side
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     img, lab = image.array, labels.array
     if img.shape != lab.shape:
         raise ValueError(f"image {img.shape} and labels {lab.shape} must share one grid")
-    if img.ndim == 4:
-        img, lab = img[..., frame], lab[..., frame]
     if img.ndim == 2:
         img, lab = img[:, :, None], lab[:, :, None]
-    from cmrseg.evaluate import apex_side
-
-    figs = _overlays(normalise_intensity(img), lab, out, apex_side(image.affine))
+    if img.ndim == 4:
+        frames = frames or {"frame 0": 0}
+        views = {f"{name} (frame {f})": (img[..., f], lab[..., f]) for name, f in frames.items()}
+    else:
+        views = {"": (img, lab)}
+    crop = _heart_box(np.concatenate([v[1] for v in views.values()], 2))
+    apex = apex_side(image.affine)
+    figs = {
+        title: _overlays(normalise_intensity(im), lb, out, apex, crop, "" if k == 0 else f"_{k}")
+        for k, (title, (im, lb)) in enumerate(views.items())
+    }
     html_parts = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p>Grid {img.shape[0]}×{img.shape[1]}, {img.shape[2]} slices, spacing "
         f"{' × '.join(f'{s:.2f}' for s in image.spacing)} mm"
-        + (f", frame {frame} shown" if image.array.ndim == 4 else "")
+        + (f", {img.shape[3]} frames" if img.ndim == 4 else "")
         + ". Contours: endocardium red, epicardium green, RV blue.</p>",
     ]
     if parts.warnings:
@@ -182,7 +193,9 @@ def write_report(
         html_parts += _metrics_parts(parts, out)
     if parts.segments is not None or parts.map_slices:
         html_parts += _map_parts(parts, out)
-    html_parts.append("<h2>Slices</h2>" + "".join(f'<img src="{f}" alt="{f}">' for f in figs))
+    for view, names in figs.items():
+        heading = "Slices" + (f": {html.escape(view)}" if view else "")
+        html_parts.append(f"<h2>{heading}</h2>" + "".join(f'<img src="{f}" alt="{f}">' for f in names))
     atomic_write(out / "index.html", lambda p: p.write_text(page_html(title, html_parts)))
     doc = {"function": parts.function, "segments": parts.segments, "map_slices": parts.map_slices}
     (out / "report.json").write_text(json.dumps(doc, default=float))
