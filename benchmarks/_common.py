@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,3 +24,19 @@ def mean_ci(values: list[float] | np.ndarray, n_boot: int = 2000, seed: int = 0)
 def fmt(values: list[float]) -> str:
     m, lo, hi = mean_ci(values)
     return f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def acdc_held_out(train_config: dict) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """``(file stem, image (X, Y, Z), reference labels (X, Y, Z))`` of every ACDC volume (ED and ES)
+    of the patients in the held-out fold of a model's training config (``folds``/``fold``/``seed``)."""
+    import h5py
+
+    from cmrseg.train.split import kfold_subjects
+
+    files = sorted((DATA / "acdc").glob("patient*_frame*.h5"))
+    subjects = sorted({p.name.split("_")[0] for p in files})
+    held = set(kfold_subjects(subjects, train_config["folds"], train_config["seed"])[train_config["fold"]])
+    for path in files:
+        if path.name.split("_")[0] in held:
+            with h5py.File(path) as h5:
+                yield path.stem, np.asarray(h5["image"]).transpose(1, 2, 0), np.asarray(h5["label"]).transpose(1, 2, 0)

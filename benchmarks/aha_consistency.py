@@ -17,11 +17,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA  # noqa: E402
+from _common import acdc_held_out  # noqa: E402
 
 from cmrseg.aha import aha_stack, septum_angle  # noqa: E402
 from cmrseg.evaluate import apex_side, slice_levels  # noqa: E402
@@ -29,7 +28,6 @@ from cmrseg.io.datasets.layout import load_dataset  # noqa: E402
 from cmrseg.io.nifti import read_image, read_labels  # noqa: E402
 from cmrseg.labels import Label  # noqa: E402
 from cmrseg.predict import Predictor  # noqa: E402
-from cmrseg.train.split import kfold_subjects  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,17 +60,8 @@ class Tally:
 
 
 def acdc(predictor: Predictor) -> tuple[Tally, int]:
-    cfg = predictor.bundle.train_config
-    files = sorted((DATA / "acdc").glob("patient*_frame*.h5"))
-    subjects = sorted({p.name.split("_")[0] for p in files})
-    held = set(kfold_subjects(subjects, cfg["folds"], cfg["seed"])[cfg["fold"]])
     tally, n = Tally(), 0
-    for path in files:
-        if path.name.split("_")[0] not in held:
-            continue
-        with h5py.File(path) as h5:
-            image = np.asarray(h5["image"]).transpose(1, 2, 0)
-            ref = np.asarray(h5["label"]).transpose(1, 2, 0)
+    for _, image, ref in acdc_held_out(predictor.bundle.train_config):
         tally.add(predictor.predict_array(image), ref, None)  # ACDC files carry no geometry
         n += 1
     return tally, n

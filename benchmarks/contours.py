@@ -17,12 +17,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import h5py
 import numpy as np
 from scipy.spatial.distance import directed_hausdorff
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA  # noqa: E402
+from _common import DATA, acdc_held_out  # noqa: E402
 
 from cmrseg.contours import ContourSteps, densify, mask_contour  # noqa: E402
 from cmrseg.function import cine_function  # noqa: E402
@@ -30,7 +29,6 @@ from cmrseg.io.datasets.sunnybrook import contour_to_mask, read_contour  # noqa:
 from cmrseg.io.dicom import read_dicom_folder  # noqa: E402
 from cmrseg.labels import Label  # noqa: E402
 from cmrseg.predict import Predictor  # noqa: E402
-from cmrseg.train.split import kfold_subjects  # noqa: E402
 
 STEPS = [
     ("pixel boundary", ContourSteps(False, False, False, False)),
@@ -49,20 +47,13 @@ def _hd(a: np.ndarray | None, b: np.ndarray | None) -> float:
 
 
 def ablation(predictor: Predictor) -> None:
-    cfg = predictor.bundle.train_config
-    files = sorted((DATA / "acdc").glob("patient*_frame*.h5"))
-    subjects = sorted({p.name.split("_")[0] for p in files})
-    held = set(kfold_subjects(subjects, cfg["folds"], cfg["seed"])[cfg["fold"]])
-    pairs = []
-    for path in files:
-        if path.name.split("_")[0] in held:
-            with h5py.File(path) as h5:
-                image = np.asarray(h5["image"]).transpose(1, 2, 0)
-                ref = np.asarray(h5["label"]).transpose(1, 2, 0)
-            pred = predictor.predict_array(image)
-            pairs += [(pred[:, :, z], ref[:, :, z]) for z in range(ref.shape[2]) if (ref[:, :, z] == Label.LV).any()]
+    pairs, patients = [], set()
+    for stem, image, ref in acdc_held_out(predictor.bundle.train_config):
+        patients.add(stem.split("_")[0])
+        pred = predictor.predict_array(image)
+        pairs += [(pred[:, :, z], ref[:, :, z]) for z in range(ref.shape[2]) if (ref[:, :, z] == Label.LV).any()]
     raw = ContourSteps(False, False, False, False)
-    print(f"(1) ACDC validation, {len(held)} patients, {len(pairs)} slices with LV: mean Hausdorff (pixels)")
+    print(f"(1) ACDC validation, {len(patients)} patients, {len(pairs)} slices with LV: mean Hausdorff (pixels)")
     print(f"{'step':30s} {'endo':>6s} {'epi':>6s}")
     for name, steps in STEPS:
         endo, epi = [], []

@@ -18,35 +18,26 @@ import sys
 import time
 from pathlib import Path
 
-import h5py
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, fmt  # noqa: E402
+from _common import DATA, acdc_held_out, fmt  # noqa: E402
 
 from cmrseg.io.nifti import read_image, read_labels  # noqa: E402
 from cmrseg.labels import FOREGROUND, LABEL_NAMES  # noqa: E402
 from cmrseg.metrics import dice  # noqa: E402
 from cmrseg.predict import Predictor  # noqa: E402
-from cmrseg.train.split import kfold_subjects  # noqa: E402
 
 
 def acdc_validation(predictor: Predictor) -> dict[str, list[float]]:
     cfg = predictor.bundle.train_config
-    files = sorted((DATA / "acdc").glob("patient*_frame*.h5"))
-    subjects = sorted({p.name.split("_")[0] for p in files})
-    held = set(kfold_subjects(subjects, cfg["folds"], cfg["seed"])[cfg["fold"]])
     scores: dict[str, list[float]] = {LABEL_NAMES[c]: [] for c in FOREGROUND}
-    for path in files:
-        if path.name.split("_")[0] not in held:
-            continue
-        with h5py.File(path) as h5:
-            image = np.asarray(h5["image"]).transpose(1, 2, 0)
-            ref = np.asarray(h5["label"]).transpose(1, 2, 0)
+    patients = set()
+    for stem, image, ref in acdc_held_out(cfg):
+        patients.add(stem.split("_")[0])
         pred = predictor.predict_array(image)
         for c in FOREGROUND:
             scores[LABEL_NAMES[c]].append(dice(pred == c, ref == c))
-    print(f"ACDC validation: {len(held)} patients, {len(scores['LV'])} volumes (fold {cfg['fold']} of {cfg['folds']})")
+    n = len(scores["LV"])
+    print(f"ACDC validation: {len(patients)} patients, {n} volumes (fold {cfg['fold']} of {cfg['folds']})")
     return scores
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from cmrseg.contours import to_patient_mm
 from cmrseg.io.atomic import atomic_write
+from cmrseg.io.tables import write_rows
 
 __all__ = ["write_contours_json", "write_contours_csv", "read_contours"]
 
@@ -48,15 +49,7 @@ def _rows(contours: Contours, affine: np.ndarray) -> list[dict]:
 
 def write_contours_csv(contours: Contours, affine: np.ndarray, path: Path | str) -> None:
     """Contours as CSV rows: slice, contour, point, i, j, x_mm, y_mm, z_mm."""
-    rows = _rows(contours, affine)
-
-    def write(p: Path) -> None:
-        with open(p, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=_COLUMNS)
-            w.writeheader()
-            w.writerows(rows)
-
-    atomic_write(Path(path), write)
+    write_rows(path, _rows(contours, affine), _COLUMNS)
 
 
 def read_contours(path: Path | str) -> Contours:

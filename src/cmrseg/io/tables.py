@@ -10,9 +10,9 @@ from cmrseg.io.atomic import atomic_write
 __all__ = ["write_rows", "read_rows"]
 
 
-def write_rows(path: Path | str, rows: list[dict]) -> None:
-    """Write ``rows`` as CSV (columns: every key, in first-seen order), atomically."""
-    keys = list(dict.fromkeys(k for r in rows for k in r))
+def write_rows(path: Path | str, rows: list[dict], columns: list[str] | None = None) -> None:
+    """Write ``rows`` as CSV, atomically; columns: ``columns``, else every key in first-seen order."""
+    keys = columns or list(dict.fromkeys(k for r in rows for k in r))
 
     def write(tmp: Path) -> None:
         with open(tmp, "w", newline="") as fh:
