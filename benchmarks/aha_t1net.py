@@ -63,6 +63,7 @@ def agreement(
 
 
 ROTATIONS = np.arange(-180, 180)  # degrees, for the convention scan
+SITE_ROTATION = -50  # degrees: a round figure near T1NET's 6-segment offset, quoted in docs/aha.md
 
 
 @dataclass
@@ -178,6 +179,12 @@ def main() -> None:
     print(
         f"  end to end, best single rotation fitted to these slices ({int(ROTATIONS[g]):+d}°, any one convention "
         f"can do no better): {100 * pooled[g]:.1f}%"
+    )
+    six = np.array([r.ring.max() > 4 for r in runs])
+    at = int(np.flatnonzero(ROTATIONS == SITE_ROTATION)[0])
+    print(
+        f"  end to end, --aha-rotation {SITE_ROTATION}, 6-segment slices only: "
+        f"{100 * (weights[six] @ scans[six, at]) / weights[six].sum():.1f}%"
     )
     evidence_figure(runs, best, args.figure)
     print(f"figure: {args.figure}")
