@@ -108,7 +108,7 @@ def test_discretisation_floor_is_sub_pixel_and_below_real_errors():
 
 
 def test_volume_agreement_with_three_cases(tmp_path):
-    from cmrseg.evaluate import volume_agreement
+    from cmrseg.evaluate import load_cases, volume_agreement
     from cmrseg.io.tables import read_rows
 
     for d in ("p", "r", "r2"):
@@ -117,7 +117,7 @@ def test_volume_agreement_with_three_cases(tmp_path):
         write_labels(LabelMap(_stack(shift=shift, r_cav=8 + 2 * k), (1.0, 1.0, 8.0)), tmp_path / "p" / f"c{k}.nii.gz")
         write_labels(LabelMap(_stack(r_cav=8 + 2 * k), (1.0, 1.0, 8.0)), tmp_path / "r" / f"c{k}.nii.gz")
         write_labels(LabelMap(_stack(r_cav=8 + 2 * k), (1.0, 1.0, 8.0)), tmp_path / "r2" / f"c{k}.nii.gz")
-    lines = volume_agreement(tmp_path / "p", [tmp_path / "r", tmp_path / "r2"], tmp_path)
+    lines = volume_agreement(load_cases(tmp_path / "p", [tmp_path / "r", tmp_path / "r2"]), tmp_path)
     assert any(line.startswith("model vs ref1, LV volume: ICC(2,1)") for line in lines)
     rows = read_rows(tmp_path / "agreement.csv")
     pairs = {(r["compared"], r["reference"]) for r in rows}

@@ -145,20 +145,21 @@ def _pseudo_label(a: argparse.Namespace) -> None:
 
 
 def _evaluate(a: argparse.Namespace) -> None:
-    from cmrseg.evaluate import NO_SPACING, evaluate_paths, summarise, volume_agreement, write_metrics
+    from cmrseg.evaluate import NO_SPACING, evaluate_cases, load_cases, summarise, volume_agreement, write_metrics
     from cmrseg.io.atomic import check_output
     from cmrseg.study import evaluation_cases, evaluation_report
 
     out = Path(a.output) / "metrics.csv"
     check_output(out, a.overwrite)
     spacing = _spacing(a.spacing)
-    rows = evaluate_paths(a.pred, a.ref, spacing)
-    cases = evaluation_cases(a.pred, a.ref[0], a.images) if not a.no_report else None
+    loaded = load_cases(a.pred, a.ref)
+    rows = evaluate_cases(loaded, spacing)
+    cases = evaluation_cases(loaded, a.pred, a.images) if not a.no_report else None
     write_metrics(rows, out, Path(a.output) / "summary.csv")
     missing = sorted({r.case for r in rows if NO_SPACING in r.note})
     if missing:
         print(f"warning: {', '.join(missing)}: {NO_SPACING}", file=sys.stderr)
-    for line in volume_agreement(a.pred, a.ref, Path(a.output), spacing):
+    for line in volume_agreement(loaded, Path(a.output), spacing):
         print(line)
     print(f"{'compared':8s} {'ref':5s} {'level':7s} {'label':5s} {'n':>4s} {'dice':>6s} {'hd_mm':>7s} {'msd_mm':>7s}")
     for s in summarise(rows):

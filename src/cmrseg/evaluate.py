@@ -35,6 +35,8 @@ __all__ = [
     "summarise",
     "write_metrics",
     "case_files",
+    "load_cases",
+    "evaluate_cases",
 ]
 
 LEVELS = ("basal", "mid", "apical")
@@ -247,15 +249,13 @@ def _spacing_of(labels: LabelMap, spacing: tuple[float, ...] | None) -> tuple[fl
     return labels.spacing if labels.metadata.get("spacing_known", True) else None
 
 
-def evaluate_paths(
-    pred: Path | str, refs: list[Path | str] | Path | str, spacing: tuple[float, ...] | None = None
-) -> list[Row]:
-    """Evaluate a prediction (file or folder) against one or more references (matched by file name).
+Case = tuple[str, LabelMap, list[LabelMap]]  # name, prediction, references
 
-    With several references, reader-vs-reader rows are added (``compared`` = ``refN``). ``spacing``
-    (mm) overrides the files'; a reference that records none gets no distances (NaN, with a note).
-    """
-    rows: list[Row] = []
+
+def load_cases(pred: Path | str, refs: list[Path | str] | Path | str) -> list[Case]:
+    """Read every prediction and its references (:func:`case_files`) once, checking that they share
+    one grid; the tables, the volume agreement and the report all work from these."""
+    cases: list[Case] = []
     for case, pred_file, ref_paths in case_files(pred, refs):
         lp = read_labels(pred_file)
         lrs = [read_labels(r) for r in ref_paths]
@@ -265,6 +265,17 @@ def evaluate_paths(
                     f"case {case}: prediction and reference {k + 1} are on different grids "
                     f"(shapes {lp.shape} vs {lr.shape}); resample one onto the other first"
                 )
+        cases.append((case, lp, lrs))
+    return cases
+
+
+def evaluate_cases(cases: list[Case], spacing: tuple[float, ...] | None = None) -> list[Row]:
+    """Rows of every case of :func:`load_cases`: model vs each reference, and reader vs reader
+    (``compared`` = ``refN``) with several. ``spacing`` (mm) overrides the files'; a reference that
+    records none gets no distances (NaN, with a note)."""
+    rows: list[Row] = []
+    for case, lp, lrs in cases:
+        for k, lr in enumerate(lrs):
             sp, apex = _spacing_of(lr, spacing), apex_side(lr.affine)
             rows += evaluate_arrays(case, lp.array, lr.array, sp, f"ref{k + 1}", "model", apex)
         for i in range(len(lrs)):
@@ -272,6 +283,14 @@ def evaluate_paths(
                 sp, apex = _spacing_of(lrs[j], spacing), apex_side(lrs[j].affine)
                 rows += evaluate_arrays(case, lrs[i].array, lrs[j].array, sp, f"ref{j + 1}", f"ref{i + 1}", apex)
     return rows
+
+
+def evaluate_paths(
+    pred: Path | str, refs: list[Path | str] | Path | str, spacing: tuple[float, ...] | None = None
+) -> list[Row]:
+    """Evaluate a prediction (file or folder) against one or more references (matched by file name):
+    :func:`evaluate_cases` of :func:`load_cases`."""
+    return evaluate_cases(load_cases(pred, refs), spacing)
 
 
 def summarise(rows: list[Row]) -> list[dict[str, object]]:
@@ -314,26 +333,20 @@ def write_metrics(rows: list[Row], path: Path | str, summary_path: Path | str | 
         _write_csv(summarise(rows), Path(summary_path))
 
 
-def volume_agreement(
-    pred: Path | str,
-    refs: list[Path | str] | Path | str,
-    out_dir: Path,
-    spacing: tuple[float, ...] | None = None,
-) -> list[str]:
+def volume_agreement(cases: list[Case], out_dir: Path, spacing: tuple[float, ...] | None = None) -> list[str]:
     """With >= 3 cases: per-label volume agreement (ICC(2,1), Bland-Altman) of the prediction with
     each reference and of every pair of references (inter-observer), written as ``agreement.csv``
     (columns compared, reference, label, ...) and ``bland_altman_<label>_<compared>_vs_<reference>.png``
     in ``out_dir``. Volumes in mL when the files record their spacing (or ``spacing`` is given), else
     in voxels. Returns printable lines (none with < 3 cases)."""
-    pairs = case_files(pred, refs)
-    if len(pairs) < 3:
+    if len(cases) < 3:
         return []
-    names = ["model"] + [f"ref{k + 1}" for k in range(len(pairs[0][2]))]
+    names = ["model"] + [f"ref{k + 1}" for k in range(len(cases[0][2]))]
     vols = {n: {LABEL_NAMES[c]: [] for c in FOREGROUND} for n in names}  # name -> label -> mL per case
     unit = "mL"
-    for _, pred_file, ref_files in pairs:
-        maps = [read_labels(f) for f in (pred_file, *ref_files)]
-        sp = _spacing_of(maps[1], spacing)
+    for _, lp, lrs in cases:
+        maps = [lp, *lrs]
+        sp = _spacing_of(lrs[0], spacing)
         unit = unit if sp is not None else "voxels"
         voxel = float(np.prod(sp[:3])) / 1000.0 if sp is not None else 1.0
         for name, lab in zip(names, maps, strict=True):

@@ -161,20 +161,19 @@ def report_from_files(
 
 
 def evaluation_cases(
-    pred: Path | str, ref: Path | str, images: Path | str | None = None
+    loaded: list, pred: Path | str, images: Path | str | None = None
 ) -> dict[str, tuple[np.ndarray | None, np.ndarray, np.ndarray, int | None]]:
-    """``{case: (image, pred, ref, apex)}`` of an evaluation, for its report: label maps as
-    ``(X, Y, Z)`` (2D as one slice), the image from ``images`` (a file, or a folder matched by case
-    name, on the labels' grid) or None. Reads and checks everything before anything is written."""
+    """``{case: (image, pred, ref, apex)}`` of an evaluation, for its report, from the cases of
+    :func:`cmrseg.evaluate.load_cases` (first reference): label maps as ``(X, Y, Z)`` (2D as one
+    slice), the image from ``images`` (a file, or a folder matched by case name like PRED ``pred``,
+    on the labels' grid) or None. Checks everything before anything is written."""
     from cmrseg.evaluate import case_files
 
-    pairs = case_files(pred, ref)
     if images is not None and Path(images).is_dir() != Path(pred).is_dir():
         raise ValueError(f"--images {images} must be a file when PRED is a file and a folder when PRED is a folder")
     image_files = {} if images is None else {c: p for c, p, _ in case_files(images, pred)}
     cases = {}
-    for case, pred_file, (ref_file,) in pairs:
-        lp, lr = read_labels(pred_file), read_labels(ref_file)
+    for case, lp, (lr, *_) in loaded:
         image = None
         if images is not None:
             path = image_files.get(case)
