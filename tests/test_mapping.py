@@ -249,3 +249,170 @@ def test_cli_ecv_bad_inputs_and_blood_masks(tmp_path, capsys):
     assert main(argv) == 0
     expected = 100 * 0.6 * (1 / 400 - 1 / 1000) / (1 / 300 - 1 / 1000)
     assert read_image(tmp_path / "e2.nii.gz").array[1, 1] == pytest.approx(expected, rel=1e-5)
+
+
+# T1NET pre-contrast slice 0, sorted: the zero crossing of most myocardium falls in 208 -> 881 ms
+TI_GAP = np.array([128.0, 208.0, 881.0, 951.0, 1628.0, 1711.0, 2381.0, 3131.0])
+
+
+def _lsq_per_flip(y, t):
+    """``(SSE, T1)`` (N + 1,) of each flip position k by scipy least_squares from three T1* starts."""
+    from scipy.optimize import least_squares
+
+    out = np.full((len(t) + 1, 2), np.inf)
+    for k in range(len(t) + 1):
+        ys = np.where(np.arange(len(t)) < k, -y, y)
+        for start in (150.0, 600.0, 2000.0):
+            r = least_squares(
+                lambda x, ys=ys: x[0] - x[1] * np.exp(-t / x[2]) - ys,
+                [ys[-1], 2 * ys[-1], start],
+                bounds=([-np.inf, -np.inf, 1.0], [np.inf, np.inf, 1e5]),
+                xtol=1e-14,
+                ftol=1e-14,
+            )
+            if 2 * r.cost < out[k, 0]:
+                out[k] = 2 * r.cost, r.x[2] * (r.x[1] / r.x[0] - 1)
+    return out
+
+
+def test_molli_zero_crossing_in_the_long_gap_recovered_exactly():
+    # noise-free: every T1 whose crossing (T1* ln 1.9) lies between 208 and 881 ms
+    t1 = np.linspace(300.0, 1200.0, 91)
+    a, b = np.full_like(t1, 100.0), np.full_like(t1, 190.0)
+    clean = molli_signal(TI_GAP, a, b, t1 / 0.9)
+    assert np.all(clean[:, :2] < 0) and np.all(clean[:, 2:] > 0)
+    res = fit_t1_molli(np.abs(clean), TI_GAP)
+    np.testing.assert_allclose(res.t1, t1, rtol=1e-5)
+    assert np.all(res.flips == 2) and np.all(res.failed == FitFailure.OK)
+    # a noise-free recovery is monotone, so its smallest sample is always next to the crossing;
+    # on real data it need not be (T1NET pre slice 0, pixel (71, 79)): make 951 ms the smallest,
+    # two samples after the crossing, which the former two-pattern search around it missed
+    y = np.abs(molli_signal(TI_GAP, np.array(100.0), np.array(190.0), np.array(1000.0 / 0.9)))
+    y[3] = 10.0
+    assert np.argmin(y) == 3
+    ref = _lsq_per_flip(y, TI_GAP)
+    assert np.argmin(ref[:, 0]) == 2 and ref[2, 0] < 0.5 * ref[3:5, 0].min()
+    res = fit_t1_molli(y, TI_GAP)
+    assert res.flips == 2 and res.failed == FitFailure.OK
+    assert res.t1 == pytest.approx(ref[2, 1], abs=1e-3)
+    assert res.t1 == pytest.approx(1000.0, rel=0.05)
+
+
+def test_ambiguous_polarity_is_flagged():
+    # crossing at 927 ms, between the 881 and 951 ms samples, but both read 15: either both
+    # were positive (crossing before 881 ms) or both negative (after 951 ms)
+    y = np.abs(molli_signal(TI_GAP, np.array(100.0), np.array(190.0), np.array(1300.0 / 0.9)))
+    y[2:4] = 15.0
+    ref = _lsq_per_flip(y, TI_GAP)
+    assert ref[4, 0] < ref[2, 0] < 1.1 * ref[4, 0]  # SSE within 10% ...
+    assert abs(ref[2, 1] / ref[4, 1] - 1) > 0.1  # ... with T1 more than 10% apart
+    res = fit_t1_molli(y, TI_GAP)
+    assert res.failed == FitFailure.AMBIGUOUS and np.isnan(res.t1)
+    y[2:4] = 5.0  # small enough that a crossing between them fits clearly best
+    res = fit_t1_molli(y, TI_GAP)
+    assert res.failed == FitFailure.OK and res.flips == 3
+
+
+def test_pruned_flip_search_equals_refining_every_flip_position(rng):
+    from cmrseg.mapping.fitter import MOLLI, fit_separable
+
+    for ti in (np.sort(TI), TI_GAP):
+        t1 = np.exp(rng.uniform(np.log(150), np.log(3000), 6000))
+        b = rng.uniform(1.5, 2.0, t1.shape)
+        clean = molli_signal(ti, np.ones_like(t1), b, t1 / (b - 1))
+        sigma = rng.choice([1 / 10, 1 / 30, 1 / 100], (len(t1), 1))
+        y = np.abs(clean + rng.normal(0, 1, clean.shape) * sigma + 1j * rng.normal(0, 1, clean.shape) * sigma)
+        pruned = fit_separable(y, ti, MOLLI, (5.0, 8000.0), polarity=True)
+        every = fit_separable(y, ti, MOLLI, (5.0, 8000.0), polarity=True, refine=len(ti))
+        np.testing.assert_array_equal(pruned.flips, every.flips)
+        np.testing.assert_allclose(pruned.tau, every.tau, rtol=1e-9)
+
+
+def test_t1net_myocardium_matches_exhaustive_least_squares():
+    from benchmarks.mapping import exhaustive_fit, exhaustive_fit_vectorised
+    from cmrseg.io.datasets.t1net import load_t1net
+
+    ours, ref, check = [], [], []
+    for contrast in ("pre", "post"):
+        d = load_t1net(data_path("t1net") / f"{contrast}contrast_testsets.mat")
+        for k in range(len(d["TI"])):
+            series, tis, mask = d["input"][k].astype(float), d["TI"][k].astype(float), d["myoMask"][k] > 0
+            fit = fit_t1_molli(series, tis)
+            assert not np.any(fit.failed[mask] == FitFailure.AMBIGUOUS)
+            ours.append(fit.t1[mask])
+            ref.append(exhaustive_fit_vectorised(series[mask], tis)[0])
+            sub = np.flatnonzero(mask.ravel())[::50]  # the vectorised reference against scipy itself
+            check.append(np.abs(exhaustive_fit(series.reshape(-1, len(tis))[sub], tis)[0] - ref[-1][::50]))
+    ours, ref = np.concatenate(ours), np.concatenate(ref)
+    assert len(ours) == 1771 and np.all(np.isfinite(ref))
+    assert np.max(np.concatenate(check)) < 1e-3
+    diff = np.abs(ours - ref)  # NaN (a failed pixel) counts as a difference
+    assert np.mean(~(diff <= 5.0)) <= 0.005
+    assert np.nanmedian(diff) < 0.01
+
+
+@pytest.mark.parametrize("fit, offset", [(fit_t2, False), (fit_t1rho, True)])
+def test_decay_fits_match_scipy_least_squares_on_noisy_data(rng, fit, offset):
+    from scipy.optimize import least_squares
+
+    t = np.array([0.0, 10.0, 25.0, 40.0, 55.0])
+    tau = rng.choice([25.0, 45.0, 60.0, 90.0], 120)
+    clean = exp_decay_offset(t, np.ones_like(tau), tau, np.full_like(tau, 0.05)) if offset else exp_decay(t, 1.0, tau)
+    y = np.abs(clean + rng.normal(0, 0.03, clean.shape) + 1j * rng.normal(0, 0.03, clean.shape))
+    ours = fit(y, t, offset=offset)
+    ref, ref_sse = np.full(len(y), np.nan), np.full(len(y), np.inf)
+    for i, yi in enumerate(y):
+        for start in (10.0, 50.0, 200.0):
+            x0 = [yi[0], start] + ([0.0] if offset else [])
+            r = least_squares(
+                lambda x, yi=yi: x[0] * np.exp(-t / x[1]) + (x[2] if offset else 0.0) - yi,
+                x0,
+                bounds=([-np.inf, 1.0] + [-np.inf] * offset, [np.inf, 5000.0] + [np.inf] * offset),
+                xtol=1e-14,
+                ftol=1e-14,
+            )
+            if 2 * r.cost < ref_sse[i]:
+                ref_sse[i], ref[i] = 2 * r.cost, r.x[1]
+    ok = ours.failed == 0
+    assert ok.mean() > 0.9  # the rest: optimum at the 5000 ms end of the range, or S0 <= 0
+    assert np.all((ref[~ok] > 4990) | (ours.failed[~ok] == FitFailure.OUT_OF_BOUNDS))
+    fitted = exp_decay(t, ours.a, ours.value) + (ours.b[:, None] if offset else 0.0)
+    sse = np.square(fitted - y).sum(1)
+    slack = 1e-6 * ref_sse + 1e-10 * np.square(y).sum(1)  # the maps are float32
+    assert np.all(sse[ok] <= (ref_sse + slack)[ok])  # not a worse optimum than scipy's
+    np.testing.assert_allclose(ours.value[ok], ref[ok], rtol=1e-4)  # 419 ms from TE <= 55 ms: ill-posed
+    assert np.median(np.abs(ours.value[ok] / ref[ok] - 1)) < 1e-6
+
+
+def test_pruned_flip_search_equals_every_position_on_t1net():
+    from cmrseg.io.datasets.t1net import load_t1net
+    from cmrseg.mapping.fitter import MOLLI, fit_separable
+
+    for contrast in ("pre", "post"):
+        d = load_t1net(data_path("t1net") / f"{contrast}contrast_testsets.mat")
+        for series, tis in zip(d["input"], d["TI"], strict=True):  # whole slices, background included
+            order = np.argsort(tis)
+            y, t = series.reshape(-1, len(tis))[:, order].astype(float), tis[order].astype(float)
+            pruned = fit_separable(y, t, MOLLI, (5.0, 8000.0), polarity=True)
+            every = fit_separable(y, t, MOLLI, (5.0, 8000.0), polarity=True, refine=len(t))
+            np.testing.assert_array_equal(pruned.flips, every.flips)
+            np.testing.assert_allclose(pruned.sse, every.sse, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("cols", ["MOLLI", "IR", "DECAY", "DECAY_OFFSET"])
+def test_newton_derivatives_match_finite_differences(rng, cols):
+    from cmrseg.mapping import fitter
+
+    basis = getattr(fitter, cols)
+    t = np.array([0.0, 25.0, 100.0, 180.0, 700.0, 1100.0, 2000.0])
+    y = rng.normal(0, 1, (5, len(t))) + np.linspace(-1, 2, len(t))
+    x = np.log(rng.uniform(50, 1500, 5))
+    yy = np.square(y).sum(1)
+
+    def h(x):
+        return yy - fitter._sse(basis, t, y, yy, np.exp(x))[0]
+
+    h1, h2 = fitter._h_derivatives(basis, t, y, y.sum(1), x)
+    d = 1e-4
+    np.testing.assert_allclose(h1, (h(x + d) - h(x - d)) / (2 * d), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(h2, (h(x + d) - 2 * h(x) + h(x - d)) / d**2, rtol=1e-3, atol=1e-6)

@@ -27,7 +27,8 @@ class MappingResult:
     ``value``: the fitted relaxation time in ms (T1, T2 or T1rho; NaN where ``failed``);
     ``a``/``b``: amplitudes (MOLLI: A and B; decays: S0 and offset or NaN); ``t1_star``: the
     apparent T1* (MOLLI only); ``r2``: coefficient of determination; ``failed``: uint8 codes
-    of :class:`FitFailure`; ``flips``: samples whose polarity was restored.
+    of :class:`FitFailure` (0 ok, 1 not converged, 2 out of bounds, 3 too few points,
+    4 non-positive signal, 5 ambiguous polarity); ``flips``: samples whose polarity was restored.
     """
 
     value: np.ndarray
@@ -82,28 +83,46 @@ def fit_t1_molli(signal: np.ndarray, ti_ms: np.ndarray, magnitude: bool = True) 
     ti_ms : np.ndarray
         ``(N,)`` inversion times in ms, in image order.
     magnitude : bool
-        Restore polarity: try the first k (by TI) samples negated for every k, keep the best.
+        Restore polarity: the first k (by TI) samples negated for every k = 0 .. N, the
+        least-squares best kept.
 
     Returns
     -------
     MappingResult
-        ``t1 = T1* (B/A - 1)`` in ms, ``a``, ``b``, ``t1_star``, ``r2``, ``failed``.
+        ``t1 = T1* (B/A - 1)`` in ms, ``a``, ``b``, ``t1_star``, ``r2``, ``failed``, ``flips``.
+        ``failed`` is 2 (out of bounds) unless ``A > 0``, ``B > A`` and 1 ms <= T1 <= 10 s,
+        and 5 (ambiguous) where another flip position fits within 10% of the best SSE with a
+        valid T1 more than 10% away (:data:`~cmrseg.mapping.fitter.AMBIGUOUS_SSE_MARGIN`).
     """
     y, t = validate_times(signal, ti_ms, "MOLLI", 4)
-    fit = fit_separable(y, t, MOLLI, T1_STAR_RANGE_MS, polarity=magnitude)
-    a, b = fit.coef[:, 0], fit.coef[:, 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = fit.tau * (b / a - 1.0)
+    fit = fit_separable(y, t, MOLLI, T1_STAR_RANGE_MS, polarity=magnitude, value=_molli_t1)
+    t1, valid = _molli_t1(fit.tau, fit.coef)
     failed = fit.failed.copy()
-    bad = (a <= 0) | (b <= a) | ~np.isfinite(t1) | (t1 < T1_BOUNDS_MS[0]) | (t1 > T1_BOUNDS_MS[1])
-    failed[(failed == 0) & bad] = FitFailure.OUT_OF_BOUNDS
-    return _result(signal, t1, a, b, fit.r2, failed, fit.tau, fit.flips)
+    failed[(failed == 0) & ~valid] = FitFailure.OUT_OF_BOUNDS
+    return _result(signal, t1, fit.coef[:, 0], fit.coef[:, 1], fit.r2, failed, fit.tau, fit.flips)
+
+
+def _molli_t1(t1_star: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Look-Locker ``T1 = T1* (B/A - 1)`` (R,) from ``coef`` (R, 2) = (A, B), and where it is physical."""
+    a, b = coef[:, 0], coef[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = t1_star * (b / a - 1.0)
+        valid = (a > 0) & (b > a) & np.isfinite(t1) & (t1 >= T1_BOUNDS_MS[0]) & (t1 <= T1_BOUNDS_MS[1])
+    return t1, valid
+
+
+def _ir_t1(t1: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``T1`` of the two-parameter inversion recovery, valid where ``A > 0``."""
+    return t1, coef[:, 0] > 0
 
 
 def fit_t1_ir(signal: np.ndarray, ti_ms: np.ndarray, magnitude: bool = True) -> MappingResult:
-    """Two-parameter inversion recovery ``S = A (1 - 2 exp(-TI/T1))`` (ideal inversion, full recovery)."""
+    """Two-parameter inversion recovery ``S = A (1 - 2 exp(-TI/T1))`` (ideal inversion, full recovery).
+
+    Polarity as in :func:`fit_t1_molli`; ``failed`` 2 where ``A <= 0``, 5 where ambiguous.
+    """
     y, t = validate_times(signal, ti_ms, "IR", 3)
-    fit = fit_separable(y, t, IR, T1_BOUNDS_MS, polarity=magnitude)
+    fit = fit_separable(y, t, IR, T1_BOUNDS_MS, polarity=magnitude, value=_ir_t1)
     a = fit.coef[:, 0]
     failed = fit.failed.copy()
     failed[(failed == 0) & (a <= 0)] = FitFailure.OUT_OF_BOUNDS
