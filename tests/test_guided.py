@@ -7,10 +7,11 @@ import pytest
 import torch
 from conftest import heart_phantom
 
-from cmrseg.guide import check_guide, guide_channels, perturb_guide, signed_distance, translate_guide
+from cmrseg.guide import check_guide, guide_channels, signed_distance, translate_guide
 from cmrseg.labels import Label
 from cmrseg.losses import ce_dice_per_sample, guided_loss
 from cmrseg.metrics import dice
+from cmrseg.train.guided import perturb_guide
 
 
 def _centroid(labels: np.ndarray, c: int) -> np.ndarray:

@@ -1,16 +1,26 @@
 """The ``cmrseg`` command: a thin layer over the Python API.
 
-Heavy imports happen inside each command so ``cmrseg --help`` is instant. Errors in the
-user's input become one line on stderr and exit status 2.
+Heavy imports happen inside each command so ``cmrseg --help`` is instant. Before any of them,
+:func:`_preflight` checks with the standard library only that inputs exist and are images and
+that outputs can be written, so those refusals take well under a second. Errors in the user's
+input, and ``OSError`` from writing (no space left, read-only folder), become one line on stderr
+and exit status 2; warnings print as one line; a failed command removes the outputs it created.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import gzip
 import os
+import shutil
+import struct
 import sys
+import tempfile
+import warnings
+import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from cmrseg.aha import AhaConvention
@@ -61,10 +71,10 @@ def _finetune(a: argparse.Namespace) -> None:
 
 
 def _predict(a: argparse.Namespace) -> None:
-    from cmrseg.predict import predict_file
-
     if a.alpha is not None and a.guide is None:
         raise ValueError("--alpha weighs a guide: give --guide MASK too")
+    from cmrseg.predict import predict_file
+
     for path in predict_file(
         a.input,
         a.output,
@@ -228,12 +238,32 @@ def _map(quantity: str):  # noqa: ANN202
 
 
 def _ecv(a: argparse.Namespace) -> None:
-    import numpy as np
+    from cmrseg.io.nifti import read_image, read_labels
+    from cmrseg.mapping.ecv import check_contrast_order, region_median
+    from cmrseg.mapping.maps import blood_t1_value, ecv_from_files
 
-    from cmrseg.mapping.maps import ecv_from_files
-
+    summary = a.summary or ("myo" if a.myo is not None else "none")
+    if summary == "myo" and a.myo is None:
+        raise ValueError("--summary myo needs the myocardium: give --myo MASK (or --summary whole)")
+    # refuse swapped or unregistered maps before anything is written
+    pre, post = read_image(a.pre).array, read_image(a.post).array
+    myo = None if a.myo is None else read_labels(a.myo).array > 0
+    if myo is not None and myo.shape != pre.shape:
+        raise ValueError(f"--myo {a.myo} has shape {myo.shape}, the T1 maps {pre.shape}")
+    if pre.shape == post.shape:
+        blood = blood_t1_value(a.blood_pre, pre, "--blood-pre"), blood_t1_value(a.blood_post, post, "--blood-post")
+        check_contrast_order(pre, post, *blood, myo)
     bpre, bpost, ecv = ecv_from_files(a.pre, a.post, a.blood_pre, a.blood_post, a.hct, a.output, a.overwrite)
-    print(f"blood T1 pre {bpre:.0f} ms, post {bpost:.0f} ms; median ECV {float(np.nanmedian(ecv)):.1f}%")
+    text = f"blood T1 pre {bpre:.0f} ms, post {bpost:.0f} ms"
+    if summary == "myo":
+        median, n = region_median(ecv, myo)
+        text += f"; median myocardial ECV {median:.1f}% ({n} pixels of --myo)"
+    elif summary == "whole":
+        median, n = region_median(ecv, None)
+        text += f"; median ECV over the whole map (background included) {median:.1f}% ({n} pixels)"
+    else:
+        text += " (give --myo MASK for the median myocardial ECV)"
+    print(text)
     print(a.output)
 
 
@@ -285,6 +315,13 @@ def _report(a: argparse.Namespace) -> None:
     print(page)
 
 
+def _warn_label_convention(array, source: Path) -> None:  # noqa: ANN001
+    from cmrseg.labels import check_label_convention
+
+    if (text := check_label_convention(array)) is not None:
+        warnings.warn(f"{source}: {text}", stacklevel=2)
+
+
 def _contours(a: argparse.Namespace) -> None:
     from cmrseg.contours import slice_contours
     from cmrseg.io.atomic import check_output
@@ -293,6 +330,7 @@ def _contours(a: argparse.Namespace) -> None:
 
     check_output(a.output, a.overwrite)
     labels = read_labels(a.labels)
+    _warn_label_convention(labels.array, a.labels)
     arr = labels.array[:, :, None] if labels.array.ndim == 2 else labels.array
     if arr.ndim != 3:
         raise ValueError(f"{a.labels} has shape {labels.shape}; contours take a 2D slice or 3D stack (one cine frame)")
@@ -325,12 +363,269 @@ def _contours_to_mask(a: argparse.Namespace) -> None:
     print(f"LV {int((arr == 3).sum())} px, MYO {int((arr == 2).sum())} px on {shape[2]} slices -> {a.output}")
 
 
+def _series(a: argparse.Namespace) -> None:
+    import json
+
+    from cmrseg.io.atomic import atomic_write, check_output
+    from cmrseg.io.series import discover_series
+
+    if a.json is not None:
+        check_output(a.json, a.overwrite)
+    found = discover_series(a.folder)
+    for item in found:
+        print(item.line())
+    if a.json is not None:
+        atomic_write(a.json, lambda p: p.write_text(json.dumps([s.to_dict() for s in found], indent=1)))
+
+
+def _add_series_parser(sub: argparse._SubParsersAction) -> None:
+    se = sub.add_parser("series", help="list the DICOM series of a study folder, each classified (cine, LGE, MOLLI...)")
+    se.add_argument("folder", type=Path, help="study folder (scanner export, PACS download), searched recursively")
+    se.add_argument("--json", type=Path, help="also write the list, every field of every series, as JSON")
+    se.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
+    se.set_defaults(func=_series)
+
+
+# ---- checks before any heavy import (standard library only) ----------------------------------
+
+#: command -> (argument, kind) of its inputs; kinds: image (a NIfTI file or a non-empty folder: DICOM
+#: or NIfTI files), nifti (a NIfTI file), file, dir, mask (a number, or a NIfTI file)
+_INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "convert": (("src", "dir"),),
+    "train": (("config", "file"),),
+    "finetune": (("data", "dir"),),
+    "predict": (("input", "image"), ("guide", "image")),
+    "pseudo-label": (("data", "dir"), ("volumes", "file")),
+    "segment-series": (("series_path", "image"), ("guide", "nifti")),
+    "t1-pipeline": (("pre", "image"), ("post", "image")),
+    "evaluate": (("pred", "image"), ("ref", "image"), ("images", "image")),
+    "augment-preview": (("image", "nifti"), ("label", "nifti")),
+    "t1map": (("series_path", "image"),),
+    "t2map": (("series_path", "image"),),
+    "t1rhomap": (("series_path", "image"),),
+    "ecv": (("pre", "nifti"), ("post", "nifti"), ("blood_pre", "mask"), ("blood_post", "mask"), ("myo", "nifti")),
+    "contours": (("labels", "nifti"),),
+    "contours-to-mask": (("contours", "file"), ("like", "image")),
+    "report": (("image", "image"), ("labels", "nifti"), ("metrics", "file"), ("map", "nifti")),
+    "function": (("cine", "image"), ("ed", "image"), ("es", "image")),
+}
+
+#: command -> (argument, kind, what must not exist without --overwrite, remove when the command fails);
+#: kind file, dir or either; what: "" the output itself, a name inside it, or None (not checked)
+_OUTPUTS: dict[str, tuple[str, str, str | None, bool]] = {
+    "convert": ("dst", "dir", None, True),
+    "finetune": ("output", "dir", None, False),  # a run folder resumes: kept after a failure
+    "predict": ("output", "either", "", True),
+    "pseudo-label": ("output", "dir", "", True),
+    "segment-series": ("output", "file", "", True),
+    "t1-pipeline": ("output", "dir", "", True),
+    "evaluate": ("output", "dir", "metrics.csv", True),
+    "augment-preview": ("output", "file", "", True),
+    "t1map": ("output", "file", "", True),
+    "t2map": ("output", "file", "", True),
+    "t1rhomap": ("output", "file", "", True),
+    "ecv": ("output", "file", "", True),
+    "contours": ("output", "file", "", True),
+    "contours-to-mask": ("output", "file", "", True),
+    "report": ("output", "dir", "index.html", True),
+    "function": ("output", "file", "", True),
+}
+
+#: commands whose --model is used whatever the input (function and report may read labels instead)
+_MODEL_COMMANDS = ("predict", "segment-series", "t1-pipeline", "pseudo-label")
+
+
+def _is_nifti_name(path: Path) -> bool:
+    return path.name.lower().endswith((".nii", ".nii.gz"))
+
+
+def _nifti_header(path: Path) -> tuple[str, bytes]:
+    """(byte order, first 352 bytes) of a NIfTI-1/2 file; ValueError when it is not one."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(352)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"cannot read {path} as NIfTI: {exc}") from None
+    for order in "<>":
+        if len(head) >= 352 and struct.unpack(order + "i", head[:4])[0] in (348, 540):
+            return order, head
+    raise ValueError(f"cannot read {path} as NIfTI: no NIfTI header")
+
+
+def _records_spacing(path: Path) -> bool:
+    """io.nifti's rule from the header alone: no orientation codes and unit voxels = never recorded."""
+    order, head = _nifti_header(path)
+    if struct.unpack(order + "i", head[:4])[0] == 348:
+        dim, pixdim = struct.unpack(order + "8h", head[40:56]), struct.unpack(order + "8f", head[76:108])
+        codes = struct.unpack(order + "2h", head[252:256])
+    else:
+        dim, pixdim = struct.unpack(order + "8q", head[16:80]), struct.unpack(order + "8d", head[104:168])
+        codes = struct.unpack(order + "2i", head[344:352])
+    zooms = [z if z > 0 else 1.0 for z in pixdim[1 : 1 + min(max(dim[0], 2), 3)]]
+    return not (codes == (0, 0) and all(z == 1.0 for z in zooms))
+
+
+def _check_input(path: Path, kind: str, arg: str) -> None:
+    if kind == "mask":
+        try:
+            float(str(path))
+            return
+        except ValueError:
+            path, kind = Path(path), "nifti"
+    if not path.exists():
+        raise FileNotFoundError(f"{arg} {path}: no such file or folder")
+    if kind == "dir":
+        if not path.is_dir():
+            raise ValueError(f"{arg} {path} is a file; a folder is expected")
+    elif kind == "file" and path.is_dir():
+        raise ValueError(f"{arg} {path} is a folder; a file is expected")
+    elif kind in ("nifti", "image") and path.is_dir():
+        if kind == "nifti":
+            raise ValueError(f"{arg} {path} is a folder; a NIfTI file (.nii or .nii.gz) is expected")
+        if not any(p.is_file() for p in path.rglob("*")):
+            raise ValueError(
+                f"{arg} {path} is an empty folder; a NIfTI file or a folder of DICOM/NIfTI files is expected"
+            )
+    elif kind in ("nifti", "image"):
+        if not _is_nifti_name(path):
+            valid = "a NIfTI file (.nii or .nii.gz)" + (" or a DICOM folder" if kind == "image" else "")
+            raise ValueError(f"{arg} {path} is not a NIfTI file (.nii or .nii.gz); expected {valid}")
+        _nifti_header(path)
+
+
+def _check_output(path: Path, kind: str, what: str | None, overwrite: bool) -> None:
+    if kind == "file" and path.is_dir():
+        raise ValueError(f"output {path} is a folder; give a file name")
+    if kind == "dir" and path.exists() and not path.is_dir():
+        raise ValueError(f"output {path} is a file; give a folder")
+    if what is not None and (kind != "either" or _is_nifti_name(path)):
+        target = path / what if what else path
+        if target.exists() and not overwrite:  # io.atomic.check_output, without importing cmrseg.io (nibabel)
+            raise FileExistsError(f"output {target} exists; pass --overwrite to replace it")
+    folder = path if path.is_dir() else path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {path}: {folder} is a file, not a folder")
+    try:  # os.access alone says yes to root on read-only mounts and /sys
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        tempfile.TemporaryFile(dir=folder).close()  # a nameless file (O_TMPFILE): nothing left behind
+    except OSError as exc:
+        raise ValueError(f"cannot write {path}: the folder {folder} is not writable ({exc.strerror})") from None
+
+
+def _check_model(model: str) -> None:
+    weights = Path(__file__).parent / "weights"  # shipped models: weights/<name>.pt
+    if not Path(model).exists() and not (weights / f"{model}.pt").exists():
+        names = sorted(p.stem for p in weights.glob("*.pt"))
+        raise FileNotFoundError(f"no model named {model!r}; give a file path or one of {names}")
+
+
+def _preflight(a: argparse.Namespace) -> None:
+    """Refuse, before torch or a model loads, inputs that are missing or not images, outputs that
+    exist (without --overwrite) or cannot be written, a missing model and a device not there."""
+    for arg, kind in _INPUTS.get(a.command, ()):
+        values = getattr(a, arg, None)
+        for value in values if isinstance(values, list) else [values]:
+            if value is not None and str(value) != "auto":
+                _check_input(Path(value) if kind != "mask" else value, kind, arg.replace("_path", ""))
+    if a.command in _OUTPUTS:
+        arg, kind, what, _ = _OUTPUTS[a.command]
+        if getattr(a, arg, None) is not None:
+            _check_output(Path(getattr(a, arg)), kind, what, getattr(a, "overwrite", False))
+    if a.command in _MODEL_COMMANDS or a.command == "report" and a.labels is None:
+        _check_model(str(a.model or ("guided" if getattr(a, "guide", None) else "default")))
+    if getattr(a, "device", None) is not None:
+        from cmrseg.device import check_device
+
+        check_device(a.device)
+    if a.command == "function":
+        if a.spacing is not None:
+            _spacing(a.spacing)
+        else:
+            for path in (p for p in (a.cine, a.ed, a.es) if p is not None and p.is_file()):
+                if not _records_spacing(path):
+                    raise ValueError(
+                        f"{path} records no voxel spacing, so volumes in mL cannot be computed; "
+                        "give it with --spacing dx,dy,dz (mm)"
+                    )
+
+
+class _Rollback:
+    """Outputs a command creates, removed again when it fails (what existed before is kept)."""
+
+    def __init__(self, a: argparse.Namespace) -> None:
+        spec = _OUTPUTS.get(a.command)
+        value = getattr(a, spec[0], None) if spec and spec[3] else None
+        self.path = None if value is None else Path(value)
+        if self.path is None:
+            return
+        self.existed = self.path.exists()
+        self.inside = set(self.path.iterdir()) if self.path.is_dir() else None  # an output folder's entries
+        self.new_dirs = [p for p in self.path.parents if not p.exists()]  # deepest first
+        self.prefixes = tuple(self.path.name.split(".")[0] + c for c in "._")
+        self.before = self._companions()
+
+    def _companions(self) -> set[Path]:  # T1.nii.gz -> T1_r2.nii.gz ..., lab.nii.gz -> lab_guide.png ...
+        folder = self.path.parent
+        return {p for p in folder.iterdir() if p.name.startswith(self.prefixes)} if folder.is_dir() else set()
+
+    def undo(self) -> None:
+        if self.path is None:
+            return
+        created = self._companions() - self.before
+        if not self.existed:
+            created.add(self.path)
+        elif self.inside is not None and self.path.is_dir():
+            created |= set(self.path.iterdir()) - self.inside
+        for p in created:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+        for folder in self.new_dirs:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty: not ours alone
+                return
+
+
+def _within(lo: float, hi: float, closed: bool, what: str):  # noqa: ANN202
+    """An argparse type: a number in [lo, hi] (``closed``) or (lo, hi), refused at parse time (fast);
+    the library checks the same bounds for Python callers."""
+    brackets = "[]" if closed else "()"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (lo <= value <= hi if closed else lo < value < hi):
+            raise argparse.ArgumentTypeError(f"{what} must be in {brackets[0]}{lo:g}, {hi:g}{brackets[1]}, got {text}")
+        return value
+
+    return parse
+
+
+_ALPHA = _within(0.0, 1.0, True, "alpha")
+_HCT = _within(0.0, 1.0, False, "haematocrit (a fraction, e.g. 0.42)")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (exit status 2), like every other refusal."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cmrseg", description="Cardiac MRI segmentation, mapping and quantification.")
+    p = _Parser(prog="cmrseg", description="Cardiac MRI segmentation, mapping and quantification.")
     sub = p.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("convert", help="convert a public dataset into the cmrseg layout")
-    c.add_argument("dataset", help="acdc, myops, mnms2 or sunnybrook")
+    c.add_argument("dataset", help="acdc, myops, mnms2, sunnybrook or t1net")
     c.add_argument("src", type=Path)
     c.add_argument("dst", type=Path)
     c.set_defaults(func=_convert)
@@ -374,7 +669,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="test-time augmentation: average over 90-degree rotations (incl. flipping both axes)",
     )
-    pr.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    pr.add_argument(
+        "--device",
+        default="auto",
+        choices=["auto", "cpu", "cuda", "mps"],
+        help="auto: cuda, else mps, else cpu; a device that is not there is refused, naming those that are",
+    )
     pr.add_argument(
         "--invert",
         default="off",
@@ -387,7 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="guiding mask on the image's grid (folder mode: a folder of masks with the inputs' names)",
     )
-    pr.add_argument("--alpha", type=float, help="guidance in [0, 1]: 0 ignores the guide, 1 follows it (default 0.25)")
+    pr.add_argument("--alpha", type=_ALPHA, help="guidance in [0, 1]: 0 ignores the guide, 1 follows it (default 0.25)")
     pr.add_argument("--overwrite", action="store_true")
     pr.set_defaults(func=_predict)
 
@@ -396,7 +696,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pl.add_argument("data", type=Path, help="dataset folder (cmrseg convert) with ED/ES cases")
     pl.add_argument("-o", "--output", type=Path, required=True, help="new dataset folder of the kept subjects")
-    pl.add_argument("--tolerance", type=float, default=10.0, help="percent, in (0, 100); the paper: 5, 10, 15")
+    pl.add_argument(
+        "--tolerance",
+        type=_within(0.0, 100.0, False, "tolerance (percent)"),
+        default=10.0,
+        help="percent, in (0, 100); the paper: 5, 10, 15",
+    )
     pl.add_argument("--volumes", type=Path, help="CSV subject,edv,esv (default: from the dataset's own labels)")
     pl.add_argument("--model", default="default")
     pl.add_argument("--overwrite", action="store_true")
@@ -408,7 +713,7 @@ def build_parser() -> argparse.ArgumentParser:
     ss.add_argument(
         "--guide", default="auto", help="'auto' (the highest-contrast image, segmented) or a mask file (X, Y[, Z])"
     )
-    ss.add_argument("--alpha", type=float, default=0.25, help="guidance in [0, 1] (default 0.25)")
+    ss.add_argument("--alpha", type=_ALPHA, default=0.25, help="guidance in [0, 1] (default 0.25)")
     ss.add_argument("--model", default="guided", help="guided model: 'guided' or a file")
     ss.add_argument("--overwrite", action="store_true")
     ss.set_defaults(func=_segment_series)
@@ -416,8 +721,8 @@ def build_parser() -> argparse.ArgumentParser:
     tp = sub.add_parser("t1-pipeline", help="MOLLI series -> registered T1/R2 maps, blood T1, ECV, AHA values, report")
     tp.add_argument("pre", type=Path, help="pre-contrast MOLLI series (NIfTI + JSON sidecar, or DICOM folder)")
     tp.add_argument("post", type=Path, nargs="?", help="post-contrast MOLLI series of the same slices")
-    tp.add_argument("--hct", type=float, help="haematocrit as a fraction (e.g. 0.42); needed with a post series")
-    tp.add_argument("--alpha", type=float, default=0.25, help="guidance of the series segmentation")
+    tp.add_argument("--hct", type=_HCT, help="haematocrit as a fraction (e.g. 0.42); needed with a post series")
+    tp.add_argument("--alpha", type=_ALPHA, default=0.25, help="guidance of the series segmentation")
     tp.add_argument("--no-register", action="store_true", help="fit the series as acquired (no registration)")
     tp.add_argument("--model", default="guided", help="guided model: 'guided' or a file")
     tp.add_argument("-o", "--output", type=Path, required=True, help="folder (created) for maps, tables, report")
@@ -460,12 +765,28 @@ def build_parser() -> argparse.ArgumentParser:
         m.add_argument("--overwrite", action="store_true")
         m.set_defaults(func=_map(quantity))
 
-    ev = sub.add_parser("ecv", help="ECV map (%%) from co-registered pre/post-contrast T1 maps and haematocrit")
-    ev.add_argument("--pre", type=Path, required=True)
-    ev.add_argument("--post", type=Path, required=True)
+    ev = sub.add_parser(
+        "ecv",
+        help="ECV map (%%) from co-registered pre/post-contrast T1 maps and haematocrit",
+        description="ECV map in percent. Swapped maps are refused: blood T1 must be shorter after contrast, and "
+        "T1 must not be longer after contrast on most of the myocardium (--myo) or, without a mask, of the map. "
+        "The printed median is over the myocardium of --myo; over the whole map (background included) only "
+        "with --summary whole.",
+    )
+    ev.add_argument("--pre", type=Path, required=True, help="pre-contrast T1 map (ms)")
+    ev.add_argument("--post", type=Path, required=True, help="post-contrast T1 map (ms) on the same grid")
     ev.add_argument("--blood-pre", required=True, help="blood T1 in ms, or a blood-pool mask on the pre map")
     ev.add_argument("--blood-post", required=True, help="blood T1 in ms, or a blood-pool mask on the post map")
-    ev.add_argument("--hct", type=float, required=True, help="haematocrit as a fraction, e.g. 0.42")
+    ev.add_argument("--hct", type=_HCT, required=True, help="haematocrit as a fraction, e.g. 0.42")
+    ev.add_argument(
+        "--myo", type=Path, help="myocardium mask (non-zero = myocardium) on the maps' grid: checks and median"
+    )
+    ev.add_argument(
+        "--summary",
+        choices=["myo", "whole"],
+        help="printed median ECV: myo (the default with --myo) or whole (the whole map, background included); "
+        "with neither option no median is printed",
+    )
     ev.add_argument("-o", "--output", type=Path, required=True)
     ev.add_argument("--overwrite", action="store_true")
     ev.set_defaults(func=_ecv)
@@ -512,23 +833,68 @@ def build_parser() -> argparse.ArgumentParser:
     fn.add_argument("-o", "--output", type=Path, help="JSON file for the results")
     fn.add_argument("--overwrite", action="store_true")
     fn.set_defaults(func=_function)
+    _add_series_parser(sub)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
+def _error_line(a: argparse.Namespace, exc: BaseException) -> str:
+    """One line for an error: the message, or for an ``OSError`` from writing, which output failed."""
+    msg: object = exc
+    if isinstance(exc, OSError) and not isinstance(exc, FileExistsError) and exc.strerror:
+        spec = _OUTPUTS.get(a.command)
+        out = Path(getattr(a, spec[0])) if spec and getattr(a, spec[0], None) is not None else None
+        name = Path(exc.filename) if exc.filename else None
+        ours = name is not None and (name == out or out in name.parents or name.name[:5] in (".tmp-", ".old-"))
+        if out is not None and (exc.errno in _WRITE_ERRNOS or ours):
+            msg = f"cannot write {out}: {exc.strerror}"
+        elif name is not None:
+            msg = f"{exc.strerror}: {name}"
+    return " ".join(str(msg).split("\n"))
+
+
+def _show_warning(command: str):  # noqa: ANN202
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        text = " ".join(str(message).split("\n"))
+        print(f"cmrseg {command}: warning: {text}", file=sys.stderr if file is None else file)
+
+    return show
+
+
+def _run(a: argparse.Namespace) -> None:
+    """Checks, then the command; the outputs it created are removed again if it fails."""
+    _preflight(a)
+    rollback = _Rollback(a)
     try:
-        args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError, KeyError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"cmrseg {args.command}: error: {msg}", file=sys.stderr)
+        a.func(a)
+    except BrokenPipeError:
+        raise
+    except BaseException:
+        rollback.undo()
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2, one line already printed)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning(args.command)
+            warnings.filterwarnings("default", module=r"cmrseg\.")  # our own warnings are for the user
+            _run(args)
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (ValueError, OSError) as exc:  # bad input, missing files, a full disk, a read-only folder
+        print(f"cmrseg {args.command}: error: {_error_line(args, exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("cmrseg: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # output piped into e.g. `head`, which closed early: not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     return 0
 
 

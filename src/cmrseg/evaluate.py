@@ -11,6 +11,7 @@ rows, epicardium on MYO rows), as the mapping-segmentation paper measures it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from cmrseg.contours import contour_to_mask, densify, mask_contour, slice_contou
 from cmrseg.image import LabelMap
 from cmrseg.io.nifti import is_nifti, read_labels
 from cmrseg.io.tables import write_rows
-from cmrseg.labels import FOREGROUND, LABEL_NAMES, Label
+from cmrseg.labels import FOREGROUND, LABEL_NAMES, Label, check_label_convention
 from cmrseg.metrics import dice, hausdorff_mm, iou, mean_surface_distance_mm
 
 __all__ = [
@@ -259,6 +260,9 @@ def load_cases(pred: Path | str, refs: list[Path | str] | Path | str) -> list[Ca
     for case, pred_file, ref_paths in case_files(pred, refs):
         lp = read_labels(pred_file)
         lrs = [read_labels(r) for r in ref_paths]
+        for path, lab in zip((pred_file, *ref_paths), (lp, *lrs), strict=True):
+            if (text := check_label_convention(lab.array)) is not None:
+                warnings.warn(f"{Path(path).name}: {text}", stacklevel=2)
         for k, lr in enumerate(lrs):
             if lr.shape != lp.shape or not np.allclose(lr.affine, lp.affine, atol=1e-3):
                 raise ValueError(

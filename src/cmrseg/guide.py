@@ -16,8 +16,6 @@ defined for any pair of masks, including guides that lie on a different position
 
 from __future__ import annotations
 
-import albumentations as A
-import cv2
 import numpy as np
 from scipy import ndimage
 
@@ -28,7 +26,8 @@ __all__ = [
     "guide_channels",
     "signed_distance",
     "translate_guide",
-    "perturb_guide",
+    "regions",
+    "labels_from_regions",
     "check_guide",
     "check_alpha",
 ]
@@ -75,12 +74,14 @@ def signed_distance(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, 0.5 - inside, outside - 0.5).astype(np.float32)
 
 
-def _regions(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def regions(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nested regions of a label map: ``(LV cavity, LV cavity + myocardium, RV)`` as bool arrays."""
     endo = labels == Label.LV
     return endo, endo | (labels == Label.MYO), labels == Label.RV
 
 
-def _labels_from_regions(endo: np.ndarray, epi: np.ndarray, rv: np.ndarray) -> np.ndarray:
+def labels_from_regions(endo: np.ndarray, epi: np.ndarray, rv: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`regions`: ACDC labels (the LV wins over myocardium, the epicardium over the RV)."""
     out = np.zeros(endo.shape, np.uint8)
     out[rv & ~epi] = Label.RV
     out[epi] = Label.MYO
@@ -101,38 +102,6 @@ def translate_guide(guide: np.ndarray, truth: np.ndarray, alpha: float) -> np.nd
         return guide.astype(np.uint8)
     blended = [
         alpha * signed_distance(g) + (1.0 - alpha) * signed_distance(t) < 0
-        for g, t in zip(_regions(guide), _regions(truth), strict=True)
+        for g, t in zip(regions(guide), regions(truth), strict=True)
     ]
-    return _labels_from_regions(*blended)
-
-
-_SPATIAL = A.Compose(
-    [
-        A.Affine(
-            translate_percent=(-0.06, 0.06),
-            rotate=(-15, 15),
-            scale=(0.9, 1.1),
-            border_mode=cv2.BORDER_CONSTANT,
-            fill=0,
-            fill_mask=0,
-            p=0.8,
-        ),
-        A.ElasticTransform(alpha=30, sigma=6, p=0.3),
-    ],
-    seed=0,
-)
-
-
-def perturb_guide(guide: np.ndarray, rng: np.random.Generator, max_grow_px: float = 1.0) -> np.ndarray:
-    """A plausible wrong guide: shifted, rotated, scaled, elastically warped, eroded or dilated.
-
-    The regions' boundaries move by a random offset in ``[-max_grow_px, max_grow_px]`` pixels
-    each (erosion / dilation through the signed distance), so wall thickness changes too.
-    """
-    _SPATIAL.set_random_seed(int(rng.integers(0, 2**31 - 1)))
-    img = np.zeros(guide.shape, np.float32)
-    warped = _SPATIAL(image=img, mask=guide.astype(np.uint8))["mask"]
-    grown = [
-        signed_distance(r) - rng.uniform(-max_grow_px, max_grow_px) < 0 if r.any() else r for r in _regions(warped)
-    ]
-    return _labels_from_regions(*grown)
+    return labels_from_regions(*blended)

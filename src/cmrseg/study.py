@@ -7,6 +7,7 @@ needed (with the given model) and hand arrays to the pure functions of :mod:`cmr
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from cmrseg.image import LabelMap
 from cmrseg.io.loader import read_any
 from cmrseg.io.nifti import read_image, read_labels
 from cmrseg.io.tables import read_rows, write_rows
-from cmrseg.labels import Label
+from cmrseg.labels import Label, check_label_convention
 
 __all__ = ["labels_or_segment", "function_from_files", "report_from_files", "evaluation_cases", "evaluation_report"]
 
@@ -48,6 +49,8 @@ def labels_or_segment(
     image = read_any(Path(path))
     if np.all(np.isin(np.unique(image.array), [0, 1, 2, 3])):
         labels = image.array.astype(np.uint8)
+        if (text := check_label_convention(labels)) is not None:
+            warnings.warn(f"{Path(path).name}: {text}", stacklevel=2)
     else:
         labels = (predictor or _predictor(str(model))).predict_array(image.array)
     if spacing is not None:
@@ -141,6 +144,8 @@ def report_from_files(
     image = read_any(Path(image_path))
     if labels_path:
         labels = read_labels(labels_path)
+        if (text := check_label_convention(labels.array)) is not None:
+            warnings.warn(f"{Path(labels_path).name}: {text}", stacklevel=2)
     else:
         labels = LabelMap.like(image, _predictor(str(model)).predict_array(image.array))
     fields, frames = _function_parts(labels) if image.metadata.get("spacing_known", True) else ({}, None)

@@ -1,8 +1,14 @@
-"""Write-to-temporary-then-rename, so a failed write leaves nothing half-written."""
+"""Write-to-temporary-then-rename, so a failed write leaves nothing half-written.
+
+A write that fails (no space left, a read-only folder, an interrupt) removes its temporary file
+or folder and any parent folders it created, and re-raises the ``OSError`` for the caller (the
+CLI turns it into one line).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,22 +22,59 @@ def check_output(path: Path, overwrite: bool) -> None:
         raise FileExistsError(f"output {path} exists; pass --overwrite to replace it")
 
 
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; the created ones, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for m in reversed(missing):
+        m.mkdir(exist_ok=True)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for f in folders:  # deepest first; stop at one that is not empty (someone else wrote there)
+        try:
+            f.rmdir()
+        except OSError:
+            return
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(path.suffixes)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
-    os.close(fd)
+    created = _make_parents(path.parent)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="".join(path.suffixes), dir=path.parent)
+        os.close(fd)
         write(Path(tmp))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes private files; outputs get the usual mode
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        _remove_empty(created)
         raise
+
+
+def _replace_folder(new: Path, path: Path) -> None:
+    """Rename ``new`` to ``path``; an existing ``path`` is set aside first and restored on failure."""
+    if not path.exists():
+        os.replace(new, path)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".old-{path.name}-", dir=path.parent))
+    os.replace(path, old / path.name)
+    try:
+        os.replace(new, path)
+    except BaseException:
+        os.replace(old / path.name, path)
+        old.rmdir()
+        raise
+    shutil.rmtree(old)
 
 
 def atomic_directory(path: Path, overwrite: bool, fill: Callable[[Path], None]) -> None:
@@ -40,17 +83,16 @@ def atomic_directory(path: Path, overwrite: bool, fill: Callable[[Path], None]) 
     A failure leaves nothing; an existing ``path`` needs ``overwrite`` and is replaced only once
     the new folder is complete.
     """
-    import shutil
-
     path = Path(path)
     check_output(path, overwrite)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{path.name}-", dir=path.parent))
+    created = _make_parents(path.parent)
+    tmp = None
     try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{path.name}-", dir=path.parent))
         fill(tmp)
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
+        _replace_folder(tmp, path)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
         raise

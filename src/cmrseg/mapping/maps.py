@@ -28,6 +28,8 @@ class SeriesMaps:
 
 def fit_series(series: MappingSeries, quantity: str) -> SeriesMaps:
     """Fit every slice of ``series`` with its own times; ``quantity`` is t1, t2 or t1rho."""
+    if quantity not in FITTERS:
+        raise ValueError(f"unknown quantity {quantity!r}; valid: {sorted(FITTERS)}")
     fit, _ = FITTERS[quantity]
     arr = series.image.array
     per_slice = [fit(arr[:, :, z, :], series.times_ms[z]) for z in range(arr.shape[2])]

@@ -68,14 +68,17 @@ def load_bundle(path: Path | str) -> ModelBundle:
     except Exception as exc:
         raise ValueError(f"cannot read {path} as a cmrseg model: {exc}") from None
     if isinstance(doc, dict) and doc.get("format") == FORMAT:
-        config = _model_config(doc["model"])
-        return ModelBundle(
-            _state_to_model(config, doc["state_dict"]),
-            config,
-            int(doc["image_size"]),
-            doc.get("train_config", {}),
-            doc.get("metrics", {}),
-        )
+        try:
+            config = _model_config(doc["model"])
+            return ModelBundle(
+                _state_to_model(config, doc["state_dict"]),
+                config,
+                int(doc["image_size"]),
+                doc.get("train_config", {}),
+                doc.get("metrics", {}),
+            )
+        except (KeyError, TypeError, RuntimeError) as exc:
+            raise ValueError(f"{path} is a damaged cmrseg model bundle: {type(exc).__name__} {exc}") from None
     if isinstance(doc, dict) and "cmrseg_config" in doc:
         return bundle_from_checkpoint(doc)
     raise ValueError(f"{path} is not a cmrseg model bundle or training checkpoint")

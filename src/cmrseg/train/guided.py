@@ -5,7 +5,7 @@ reverse, and neighbouring slices' masks guide a slice), MyoPS C0 / LGE / T2 (eac
 guides the others). Each slice's guide candidates are the other cases' labels at the same slice
 and at the slices either side, and a model's predictions on the other cases (``guide_model``): a
 real guide is a prediction, with a prediction's errors. A candidate identical to the slice's own
-labels (MyoPS shares one label map) is always perturbed (:func:`cmrseg.guide.perturb_guide`), any
+labels (MyoPS shares one label map) is always perturbed (:func:`perturb_guide`), any
 other with ``guide_perturb_probability``, so the model learns not to copy a guide blindly.
 
 ``alpha`` is drawn per sample: 0 with probability 0.2, 1 with probability 0.1, else uniform.
@@ -18,11 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import albumentations as A
+import cv2
 import numpy as np
 import torch
 
 from cmrseg.augment import Augmenter
-from cmrseg.guide import guide_channels, perturb_guide, translate_guide
+from cmrseg.guide import guide_channels, labels_from_regions, regions, signed_distance, translate_guide
 from cmrseg.io.datasets.layout import Case, Dataset
 from cmrseg.io.nifti import read_image, read_labels
 from cmrseg.losses import guided_loss
@@ -34,7 +36,15 @@ if TYPE_CHECKING:
     from cmrseg.predict import Predictor
     from cmrseg.train.config import TrainConfig
 
-__all__ = ["GuidedSlices", "load_guided_slices", "concat_guided", "GuidedTorchSlices", "GuidedModule", "sample_alpha"]
+__all__ = [
+    "perturb_guide",
+    "GuidedSlices",
+    "load_guided_slices",
+    "concat_guided",
+    "GuidedTorchSlices",
+    "GuidedModule",
+    "sample_alpha",
+]
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,38 @@ def sample_alpha(rng: np.random.Generator) -> float:
     """0 (unguided) with probability 0.2, 1 (copy the guide) with 0.1, else uniform in (0, 1)."""
     u = rng.random()
     return 0.0 if u < 0.2 else 1.0 if u < 0.3 else float(rng.random())
+
+
+def _spatial(seed: int) -> A.Compose:
+    """Shift, rotation, scaling and elastic warp of a guide, seeded."""
+    return A.Compose(
+        [
+            A.Affine(
+                translate_percent=(-0.06, 0.06),
+                rotate=(-15, 15),
+                scale=(0.9, 1.1),
+                border_mode=cv2.BORDER_CONSTANT,
+                fill=0,
+                fill_mask=0,
+                p=0.8,
+            ),
+            A.ElasticTransform(alpha=30, sigma=6, p=0.3),
+        ],
+        seed=seed,
+    )
+
+
+def perturb_guide(guide: np.ndarray, rng: np.random.Generator, max_grow_px: float = 1.0) -> np.ndarray:
+    """A plausible wrong guide: shifted, rotated, scaled, elastically warped, eroded or dilated.
+
+    The regions' boundaries move by a random offset in ``[-max_grow_px, max_grow_px]`` pixels
+    each (erosion / dilation through the signed distance), so wall thickness changes too. The
+    transform is built from ``rng`` in the call: the same generator state, the same guide.
+    """
+    img = np.zeros(guide.shape, np.float32)
+    warped = _spatial(int(rng.integers(0, 2**31 - 1)))(image=img, mask=guide.astype(np.uint8))["mask"]
+    grown = [signed_distance(r) - rng.uniform(-max_grow_px, max_grow_px) < 0 if r.any() else r for r in regions(warped)]
+    return labels_from_regions(*grown)
 
 
 class GuidedTorchSlices(torch.utils.data.Dataset):

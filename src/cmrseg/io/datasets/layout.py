@@ -71,8 +71,11 @@ def load_dataset(root: Path | str) -> Dataset:
     meta = root / "dataset.json"
     if not meta.exists():
         raise FileNotFoundError(f"{root} is not a cmrseg dataset: no dataset.json (run cmrseg convert)")
-    doc = json.loads(meta.read_text())
-    cases = tuple(Case(**c) for c in doc["cases"])
+    try:
+        doc = json.loads(meta.read_text())
+        cases = tuple(Case(**c) for c in doc["cases"])
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{meta} is not a valid cmrseg dataset.json: {type(exc).__name__} {exc}") from None
     return Dataset(
         root=root,
         name=doc.get("name", root.name),

@@ -5,12 +5,18 @@ contoured frames become cases ``<patient>_tNN`` (a 3D stack of frame NN). Labels
 endocardial (i) contour -> 3 LV; between the epicardial (o) and endocardial contour -> 2 MYO.
 Sunnybrook has no RV contours and epicardium on about half the images, so
 ``labelled_classes`` is (2, 3) and ``extra`` lists the slices with each contour.
+
+An epicardial contour that does not contain the endocardial one of its image (more than 5% of
+the cavity outside it: contours shifted against each other) gives no myocardium on that slice:
+the slice is left out of ``epi_slices`` (so training skips it), listed in
+``epi_rejected_slices``, and one warning names the images.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,9 +29,12 @@ from cmrseg.io.dicom import read_dicom_folder
 from cmrseg.io.nifti import write_image, write_labels
 from cmrseg.labels import Label
 
-__all__ = ["convert_sunnybrook", "read_contour", "contour_to_mask"]
+__all__ = ["convert_sunnybrook", "read_contour", "contour_to_mask", "epicardium_contains"]
 
 _NAME = re.compile(r"IM-\d{4}-(\d{4})-([io])contour-manual\.txt$")
+
+#: largest fraction of the endocardial area that may lie outside the epicardial contour
+_OUTSIDE = 0.05
 
 
 def read_contour(path: Path) -> np.ndarray:
@@ -44,25 +53,40 @@ def contour_to_mask(points_xy: np.ndarray, shape_xy: tuple[int, int]) -> np.ndar
     return mask
 
 
+def epicardium_contains(epi: np.ndarray, endo: np.ndarray, tolerance: float = _OUTSIDE) -> bool:
+    """Whether the filled epicardial contour ``epi`` holds the endocardial ``endo`` (boolean masks
+    of one slice), up to ``tolerance`` of the endocardial area outside it."""
+    return not endo.any() or float((endo & ~epi).sum()) <= tolerance * float(endo.sum())
+
+
 def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str) -> list[Case]:
     cine = read_dicom_folder(dicom_dir)
     index = {name: (z, t) for z, row in enumerate(cine.metadata["files"]) for t, name in enumerate(row)}
     contours: dict[int, dict[int, dict[str, np.ndarray]]] = defaultdict(lambda: defaultdict(dict))
+    image_number: dict[tuple[int, int], str] = {}
     for path in sorted(contour_dir.rglob("*contour-manual.txt")):
         m = _NAME.search(path.name)
         if m and f"{int(m.group(1))}.dcm" in index:
             z, t = index[f"{int(m.group(1))}.dcm"]
             contours[t][z][m.group(2)] = read_contour(path)
+            image_number[t, z] = m.group(1)
+    rejected: list[tuple[int, int]] = []  # (frame, slice) whose epicardium misses the endocardium
     cases = []
     lv_voxels = []  # per case, to tell ED from ES without reading the files back
     spacing3 = cine.spacing
     for t, slices in sorted(contours.items()):
         frame = cine.array[..., t]
         labels = np.zeros(frame.shape, np.uint8)
+        epi_slices = []
         for z, cs in slices.items():
             endo = contour_to_mask(cs["i"], frame.shape[:2]) if "i" in cs else None
-            if "o" in cs:
-                labels[contour_to_mask(cs["o"], frame.shape[:2]), z] = Label.MYO
+            epi = contour_to_mask(cs["o"], frame.shape[:2]) if "o" in cs else None
+            if epi is not None and endo is not None and not epicardium_contains(epi, endo):
+                rejected.append((t, z))
+                epi = None
+            if epi is not None:
+                labels[epi, z] = Label.MYO
+                epi_slices.append(z)
             if endo is not None:
                 labels[endo, z] = Label.LV
         case_id = f"{patient}_t{t:02d}"
@@ -79,9 +103,17 @@ def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str
                 {
                     "frame": t,
                     "endo_slices": sorted(z for z, c in slices.items() if "i" in c),
-                    "epi_slices": sorted(z for z, c in slices.items() if "o" in c),
+                    "epi_slices": sorted(epi_slices),
+                    "epi_rejected_slices": sorted(z for f, z in rejected if f == t),
                 },
             )
+        )
+    if rejected:
+        images = ", ".join(f"IM-{image_number[t, z]} (frame {t}, slice {z})" for t, z in rejected)
+        warnings.warn(
+            f"sunnybrook {patient}: the epicardial contour does not contain the endocardial one on "
+            f"{len(rejected)} image(s): {images}; no myocardium written there",
+            stacklevel=2,
         )
     if len(cases) == 2:  # the larger LV cavity is end-diastole
         ed = int(np.argmax(lv_voxels))
@@ -97,7 +129,10 @@ def convert_sunnybrook(src: Path, dst: Path) -> Dataset:
         raise FileNotFoundError(f"no link.csv in {src} (expected the Sunnybrook layout)")
     cases: list[Case] = []
     with open(link) as fh:
-        for row in csv.DictReader(fh):
+        rows = csv.DictReader(fh)
+        if not {"patient_id", "original_id"} <= set(rows.fieldnames or ()):
+            raise ValueError(f"{link} has columns {rows.fieldnames}; expected patient_id,original_id")
+        for row in rows:
             cases += _convert_patient(
                 Path(src) / "dicoms" / row["patient_id"],
                 Path(src) / "contourfiles" / row["original_id"],

@@ -6,7 +6,9 @@ map (ms); ``DST/masks/..._myo.nii.gz`` the myocardium mask with AHA segment numb
 ``DST/series/{pre,post}.nii.gz`` (128, 128, 3, N) stack the three slices with one TI list per
 slice in the sidecar (input of ``cmrseg t1-pipeline``). Whether slice K of the pre and of the
 post set come from one subject the source does not say.
-No pixel spacing in the source: 1 mm is written.
+No pixel spacing in the source: like the ACDC converter we write 1 mm voxels with no orientation
+(no qform/sform) and mark ``spacing_known: false`` in the files and in ``dataset.json``, so
+commands that need mm or mL refuse them unless given ``--spacing``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from cmrseg.image import Image, LabelMap
+from cmrseg.image import Image, LabelMap, default_affine
 from cmrseg.io.atomic import atomic_write
 from cmrseg.io.datasets.layout import Case, Dataset, save_dataset
 from cmrseg.io.nifti import write_image, write_labels
@@ -31,6 +33,15 @@ def load_t1net(path: Path) -> dict[str, np.ndarray]:
     return {k: np.asarray(getattr(test, k)) for k in ("input", "TI", "T1", "myoMask")}
 
 
+#: the source records no pixel spacing: written as 1 mm, flagged unknown (see io/nifti.py)
+_UNKNOWN = {"spacing_known": False}
+
+
+def _image(array: np.ndarray) -> Image:
+    spacing = (1.0,) * min(array.ndim, 3)
+    return Image(array.astype(np.float32), spacing, default_affine(spacing), dict(_UNKNOWN))
+
+
 def convert_t1net(src: Path, dst: Path) -> Dataset:
     cases = []
     for contrast in ("pre", "post"):
@@ -39,17 +50,21 @@ def convert_t1net(src: Path, dst: Path) -> Dataset:
             raise FileNotFoundError(f"missing {path}")
         d = load_t1net(path)
         stack = np.moveaxis(d["input"].astype(np.float32), 0, 2)  # (H, W, S, N)
-        write_image(Image(stack, (1.0, 1.0, 1.0)), dst / "series" / f"{contrast}.nii.gz")
+        write_image(_image(stack), dst / "series" / f"{contrast}.nii.gz")
         doc = {"InversionTime": d["TI"].astype(float).tolist(), "source": "T1NET " + path.name}
         atomic_write(dst / "series" / f"{contrast}.json", lambda p, doc=doc: p.write_text(json.dumps(doc)))
         for k in range(d["input"].shape[0]):
             cid = f"{contrast}_slice{k}"
-            write_image(Image(d["input"][k].astype(np.float32), (1.0, 1.0, 1.0)), dst / "series" / f"{cid}.nii.gz")
+            write_image(_image(d["input"][k]), dst / "series" / f"{cid}.nii.gz")
             side = dst / "series" / f"{cid}.json"
             doc = {"InversionTime": [float(v) for v in d["TI"][k]], "source": "T1NET " + path.name}
             atomic_write(side, lambda p, doc=doc: p.write_text(json.dumps(doc)))
-            write_image(Image(d["T1"][k].astype(np.float32), (1.0, 1.0)), dst / "reference" / f"{cid}_T1.nii.gz")
-            write_labels(LabelMap(d["myoMask"][k].astype(np.uint8), (1.0, 1.0)), dst / "masks" / f"{cid}_myo.nii.gz")
+            write_image(_image(d["T1"][k]), dst / "reference" / f"{cid}_T1.nii.gz")
+            mask = d["myoMask"][k].astype(np.uint8)
+            write_labels(
+                LabelMap(mask, (1.0, 1.0), default_affine((1.0, 1.0)), dict(_UNKNOWN)),
+                dst / "masks" / f"{cid}_myo.nii.gz",
+            )
             cases.append(
                 Case(
                     cid,
