@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 from pathlib import Path
@@ -14,7 +15,7 @@ from lightning.pytorch.loggers import CSVLogger
 from cmrseg.models.bundle import ModelBundle, bundle_from_checkpoint, save_bundle
 from cmrseg.train.config import TrainConfig
 from cmrseg.train.curves import write_learning_curve
-from cmrseg.train.data import SliceSet, concat_slices, load_slices, make_loaders, split_cases
+from cmrseg.train.data import SliceSet, concat_slices, load_slices, make_loaders, oversample, split_cases
 from cmrseg.train.guided import GuidedModule, concat_guided, guided_loader, load_guided_slices
 from cmrseg.train.module import SegmentationModule
 from cmrseg.train.subsets import apply_subset, subset_images, subset_kshot
@@ -41,6 +42,32 @@ def _check_resumable(saved: dict, config: TrainConfig) -> None:
         raise ValueError("a one-cycle schedule cannot be extended on resume; use --restart or cosine_restarts")
 
 
+def _resumable_logger(out: Path, resumed_epoch: int | None) -> CSVLogger:
+    """A CSV logger writing ``out/metrics.csv``; on resume it keeps the rows of the epochs up to
+    ``resumed_epoch`` (those in the checkpoint) and drops the rows of the epoch that was cut off.
+
+    Lightning's CSV writer deletes an existing ``metrics.csv`` when it starts, so the kept rows are
+    written back after it has started and its header seeded with theirs.
+    """
+    path = out / "metrics.csv"
+    kept, header = [], []
+    if resumed_epoch is not None and path.exists():
+        with path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            header = list(reader.fieldnames or [])
+            kept = [r for r in reader if r.get("epoch") and int(r["epoch"]) <= resumed_epoch]
+    logger = CSVLogger(out, name="", version="")
+    if not kept:
+        return logger
+    writer = logger.experiment  # created now: removes the old file
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=sorted(header))
+        w.writeheader()
+        w.writerows(kept)
+    writer.metrics_keys = sorted(header)
+    return logger
+
+
 def _loaders(config: TrainConfig, train_parts: list, val_parts: list) -> tuple:
     train_slices = concat_slices([load_slices(ds, cases, config.image_size) for ds, cases in train_parts])
     keep = subset_images(len(train_slices), config.subset, config.seed)
@@ -48,13 +75,16 @@ def _loaders(config: TrainConfig, train_parts: list, val_parts: list) -> tuple:
         keep = subset_kshot(train_slices.case, train_slices.labels, config.subset)
     if keep is not None:
         train_slices = SliceSet(train_slices.images[keep], train_slices.labels[keep], train_slices.case[keep])
+    names = {c.id: ds.name for ds, cases in train_parts for c in cases}
+    train_slices = oversample(train_slices, names, config.oversample)
     val_slices = (
         concat_slices([load_slices(ds, cases, config.image_size) for ds, cases in val_parts if cases])
         if val_parts
         else None
     )
     log.info("training on %d slices, validating on %d", len(train_slices), len(val_slices) if val_slices else 0)
-    return make_loaders(config, train_slices, val_slices)
+    labelled = {c.id: tuple(ds.labelled_classes) for ds, cases in (*train_parts, *val_parts) for c in cases}
+    return make_loaders(config, train_slices, val_slices, labelled)
 
 
 def _guided_loaders(config: TrainConfig, train_parts: list) -> object:
@@ -95,31 +125,36 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     checkpoint = ModelCheckpoint(
         dirpath=ckpt_dir,
         filename="best",
-        save_last=True,
         save_top_k=1,
         monitor="val_dice_mean" if has_val else "train_loss",
         mode="max" if has_val else "min",
     )
+    # every epoch, after the best checkpoint has been updated (so it carries the current best score)
+    every_epoch = ModelCheckpoint(dirpath=ckpt_dir, filename="last", save_top_k=1, enable_version_counter=False)
+    last = ckpt_dir / "last.ckpt"
+    ckpt_path = str(last) if resume and last.exists() else None
+    resumed_epoch = None
+    if ckpt_path:
+        saved = torch.load(last, map_location="cpu", weights_only=False)
+        _check_resumable(saved["cmrseg_config"], config)
+        resumed_epoch = int(saved["epoch"])
+    logger = _resumable_logger(out, resumed_epoch)
     trainer = L.Trainer(
         max_epochs=config.epochs,
         accelerator=config.accelerator,
         devices=config.devices,
         precision=config.precision,
         deterministic="warn",
-        callbacks=[checkpoint, TQDMProgressBar(refresh_rate=10)],
-        logger=CSVLogger(out, name="", version=""),
+        callbacks=[checkpoint, every_epoch, TQDMProgressBar(refresh_rate=10)],
+        logger=logger,
         limit_train_batches=config.max_batches_per_epoch or 1.0,
         log_every_n_steps=10,
         enable_model_summary=False,
         num_sanity_val_steps=0,
     )
-    last = ckpt_dir / "last.ckpt"
-    ckpt_path = str(last) if resume and last.exists() else None
-    if ckpt_path:
-        _check_resumable(torch.load(last, map_location="cpu", weights_only=False)["cmrseg_config"], config)
-    labelled = set.intersection(*(set(ds.labelled_classes) for ds, _ in train_parts))
+    labelled = set.union(*(set(ds.labelled_classes) for ds, _ in train_parts))
     if not labelled:
-        raise ValueError("the training datasets label no class in common")
+        raise ValueError("the training datasets label no class")
     module_cls = GuidedModule if config.guided else SegmentationModule
     trainer.fit(module_cls(config, tuple(labelled)), train_loader, val_loader, ckpt_path=ckpt_path)
 
