@@ -1,0 +1,500 @@
+"""DICOM outputs that viewers and PACS read: Segmentation (SEG) and Parametric Map objects.
+
+Both are written with highdicom from the source series they were computed on, copying its
+patient, study and frame of reference, and referencing each source image per frame.
+
+Segmentation
+    BINARY segmentation, one segment per class present in the label map, each with the
+    SNOMED-CT codes below (category SCT 91723000 "Anatomical Structure", CID 7150):
+
+    ===============  ==========================================================  ===============
+    class            SegmentedPropertyType                                       in CID
+    ===============  ==========================================================  ===============
+    1 RV             SCT 53085002 "Right ventricle"                              7152 (cardiac)
+    2 myocardium     SCT 49848007 "Left Ventricle Myocardium" (structure of      12305 (CID 7151
+                     myocardium of left ventricle)                               is extensible)
+    3 LV             SCT 87878005 "Left ventricle"                               7152 (cardiac)
+    ===============  ==========================================================  ===============
+
+    DICOM has no code for a ventricular *cavity*, so the RV and LV segments carry the chamber
+    codes of CID 7152 and say "blood pool" in their SegmentLabel and SegmentDescription.
+
+    A cine ``(X, Y, Z, T)`` is written as one SEG instance per cardiac phase, all in one
+    series: highdicom refuses two frames at one position in one instance ("Plane positions
+    must not contain duplicates"; highdicom issues #174 and #369), and viewers overlay a
+    phase-per-instance series correctly where they mis-draw a temporal SEG (OHIF issue
+    #4789). Instance ``t`` references the images of phase ``t``, one frame per slice and
+    segment (empty frames are kept), so every source image gets its frame of every segment.
+
+Parametric map
+    One Parametric Map instance with one float32 frame per slice position. Each frame
+    references every image acquired at its position (e.g. all inversion times of a MOLLI).
+    Quantity codes: T1 DCM 113063, T2 DCM 113065 (CID 7180); ECV and T1rho have no DICOM
+    code and use the private scheme ``99CMRSEG`` (codes ``ECV``, ``T1RHO``), declared in the
+    CodingSchemeIdentificationSequence. Units are UCUM ``ms`` or ``%``, in a
+    RealWorldValueMapping with slope 1 and intercept 0. Failed fits stay NaN: IEEE 754 NaN
+    is valid in Float Pixel Data (OF, PS3.5 section 8; CP-2352), and the window and
+    RealWorldValueMapping range are taken from the finite values.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.sr.codedict import codes
+from pydicom.sr.coding import Code
+from pydicom.valuerep import DA, TM
+
+from cmrseg import __version__
+from cmrseg.image import Image, LabelMap
+from cmrseg.io.atomic import atomic_directory, atomic_write, check_output
+from cmrseg.io.dicom import list_series, read_dicom_folder
+from cmrseg.labels import LABEL_COLOURS, Label
+
+__all__ = ["write_dicom_seg", "write_parametric_map", "SEGMENT_CODES", "QUANTITIES"]
+
+Source = Path | str | Sequence[Path | str]
+
+_CATEGORY = codes.SCT.AnatomicalStructure  # SCT 91723000
+
+
+@dataclass(frozen=True)
+class _Segment:
+    label: str
+    description: str
+    code: Code
+
+
+#: Segment label, description and SegmentedPropertyType code of each cmrseg class.
+SEGMENT_CODES: dict[int, _Segment] = {
+    Label.RV: _Segment("RV blood pool", "right ventricle cavity (blood pool)", codes.SCT.RightVentricle),
+    Label.MYO: _Segment("LV myocardium", "left ventricle myocardium", codes.SCT.LeftVentricleMyocardium),
+    Label.LV: _Segment("LV blood pool", "left ventricle cavity (blood pool)", codes.SCT.LeftVentricle),
+}
+
+_PRIVATE_SCHEME = "99CMRSEG"
+
+#: quantity name -> (quantity code, UCUM unit)
+QUANTITIES: dict[str, tuple[Code, str]] = {
+    "T1": (codes.DCM.T1, "ms"),
+    "T2": (codes.DCM.T2, "ms"),
+    "T1rho": (Code("T1RHO", _PRIVATE_SCHEME, "T1 rho"), "ms"),
+    "ECV": (Code("ECV", _PRIVATE_SCHEME, "Extracellular volume fraction"), "%"),
+}
+_UNITS = {"ms": codes.UCUM.Millisecond, "%": codes.UCUM.Percent}
+_CONTEXT_TAGS = ("StudyInstanceUID", "FrameOfReferenceUID", "SOPClassUID", "SOPInstanceUID")
+_DATES = {"PatientBirthDate": DA, "StudyDate": DA, "StudyTime": TM}  # what highdicom copies and parses
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """A source series: its image and the file of each (slice position, frame)."""
+
+    image: Image
+    paths: list[list[Path]]  # [z][t], in the image's array order
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """``(X, Y, Z, T)``: columns, rows, slice positions, frames per position."""
+        return (*self.image.shape[:2], len(self.paths), len(self.paths[0]))
+
+
+def _name_index(files: Sequence[Path]) -> dict[str, Path]:
+    index: dict[str, Path] = {}
+    for path in files:
+        if path.name in index:
+            raise ValueError(f"two source images are named {path.name} ({index[path.name]}, {path}); rename one")
+        index[path.name] = path
+    return index
+
+
+def _grid_from_folder(folder: Path, series: str | None) -> _Grid:
+    image = read_dicom_folder(folder, series)
+    info = next(s for s in list_series(folder) if s.uid == image.metadata["series_uid"])
+    index = _name_index([Path(p) for p in info.files])
+    return _Grid(image, [[index[name] for name in col] for col in image.metadata["files"]])
+
+
+def _grid_from_files(files: Sequence[Path | str], series: str | None) -> _Grid:
+    """Order the files as :func:`read_dicom_folder` does, through links in a temporary folder."""
+    paths = [Path(f) for f in files]
+    if not paths:
+        raise ValueError("no source DICOM files given")
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such source DICOM file: {', '.join(missing[:5])}")
+    with tempfile.TemporaryDirectory(prefix="cmrseg-src-") as tmp:
+        by_link = {}
+        for i, path in enumerate(paths):
+            link = Path(tmp) / f"{i:06d}_{path.name}"
+            try:
+                os.symlink(path.resolve(), link)
+            except OSError:  # no symlinks on this file system
+                shutil.copyfile(path, link)
+            by_link[link.name] = path
+        image = read_dicom_folder(tmp, series)
+    return _Grid(image, [[by_link[name] for name in col] for col in image.metadata["files"]])
+
+
+def _source_grid(source: Source, series: str | None) -> _Grid:
+    if isinstance(source, (str, os.PathLike)):
+        folder = Path(source)
+        return _grid_from_folder(folder, series) if folder.is_dir() else _grid_from_files([folder], series)
+    return _grid_from_files(list(source), series)
+
+
+@contextmanager
+def _quiet_source_uids() -> Iterator[None]:
+    """Copy source UIDs that pydicom calls invalid (leading zeros) without a warning for each."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Invalid value for VR UI", category=UserWarning)
+        yield
+
+
+def _clear_bad_dates(ds: pydicom.Dataset) -> None:
+    """Blank copied dates and times that are not valid (anonymised ``00000000``, ``20120000``)."""
+    for tag, parse in _DATES.items():
+        try:
+            if ds.get(tag):
+                parse(str(ds[tag].value))
+        except ValueError:
+            ds[tag].value = ""
+
+
+def _unify_frame_of_reference(headers: list[pydicom.Dataset], paths: list[Path]) -> None:
+    """Give every header the first one's FrameOfReferenceUID, warning when they differ.
+
+    Some anonymisers give each image its own UID (Sunnybrook: 240 in one cine); the reader has
+    checked that the images form one stack, and a SEG or map needs a single frame of reference.
+    """
+    uids = {str(ds.FrameOfReferenceUID) for ds in headers}
+    if len(uids) > 1:
+        warnings.warn(
+            f"{paths[0].parent}: the {len(headers)} source images carry {len(uids)} FrameOfReferenceUIDs "
+            f"(anonymised?); the output uses the first image's, {headers[0].FrameOfReferenceUID}",
+            UserWarning,
+            stacklevel=4,  # the caller of write_dicom_seg / write_parametric_map
+        )
+        for ds in headers:
+            ds.FrameOfReferenceUID = headers[0].FrameOfReferenceUID
+
+
+def _headers(grid: _Grid) -> list[list[pydicom.Dataset]]:
+    """Source headers ``[z][t]`` without pixel data, checked for the context a derived object copies."""
+    paths = [p for col in grid.paths for p in col]
+    headers = [pydicom.dcmread(p, stop_before_pixels=True) for p in paths]
+    for tag in _CONTEXT_TAGS:
+        lacking = [p.name for p, ds in zip(paths, headers, strict=True) if not ds.get(tag)]
+        if lacking:
+            raise ValueError(f"source images lack {tag} ({', '.join(lacking[:5])}); cannot reference them")
+    for ds in headers:
+        _clear_bad_dates(ds)
+    _unify_frame_of_reference(headers, paths)
+    per_position = grid.shape[3]
+    return [headers[i : i + per_position] for i in range(0, len(headers), per_position)]
+
+
+def _labels_grid(labels: LabelMap | np.ndarray, grid: _Grid) -> np.ndarray:
+    """``labels`` as ``(X, Y, Z, T)`` uint8 on the source grid, or a one-line ValueError."""
+    arr = np.asarray(labels.array if isinstance(labels, LabelMap) else labels)
+    if arr.shape != grid.image.shape:
+        raise ValueError(
+            f"label map of shape {arr.shape} does not match the source series grid {grid.image.shape} (X, Y[, Z[, T]])"
+        )
+    files = labels.metadata.get("files") if isinstance(labels, LabelMap) else None
+    if files is not None and [list(c) for c in files] != [[p.name for p in c] for c in grid.paths]:
+        raise ValueError("the label map was read from other source files than the source series given")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"a label map must have an integer dtype, got {arr.dtype}")
+    bad = sorted(set(np.unique(arr).tolist()) - {int(v) for v in Label})
+    if bad:
+        raise ValueError(f"label values {bad[:5]} are not cmrseg classes (0 background, 1 RV, 2 MYO, 3 LV)")
+    return arr.astype(np.uint8).reshape(grid.shape)
+
+
+def _segment_descriptions(classes: Sequence[int]) -> list[hd.seg.SegmentDescription]:
+    algorithm = hd.AlgorithmIdentificationSequence(
+        name="cmrseg", family=codes.cid7162.ArtificialIntelligence, version=__version__
+    )
+    out = []
+    for number, value in enumerate(classes, start=1):
+        seg = SEGMENT_CODES[value]
+        desc = hd.seg.SegmentDescription(
+            segment_number=number,
+            segment_label=seg.label,
+            segmented_property_category=_CATEGORY,
+            segmented_property_type=seg.code,
+            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+            algorithm_identification=algorithm,
+            anatomic_regions=[codes.SCT.Heart],
+            display_color=hd.color.CIELabColor.from_rgb(*(round(255 * c) for c in LABEL_COLOURS[value])),
+        )
+        desc.SegmentDescription = seg.description
+        out.append(desc)
+    return out
+
+
+def _series_number(header: pydicom.Dataset, offset: int) -> int:
+    try:
+        return offset + int(header.get("SeriesNumber") or 0)
+    except (TypeError, ValueError):
+        return offset
+
+
+def _series_of(labels: LabelMap | np.ndarray) -> str | None:
+    return labels.metadata.get("series_uid") if isinstance(labels, LabelMap) else None
+
+
+def _phase_text(grid: _Grid, t: int) -> str:
+    total = grid.shape[3]
+    if total == 1:
+        return "cmrseg segmentation"
+    times = grid.image.metadata.get("trigger_time_ms") or []
+    when = f", trigger time {times[t]:g} ms" if t < len(times) else ""
+    return f"cmrseg segmentation, cardiac phase {t + 1} of {total}{when}"[:64]
+
+
+def _segment_numbers(arr: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """The classes present in ``arr`` and ``arr`` relabelled 1..n in their order (0 stays 0)."""
+    classes = [int(v) for v in (Label.RV, Label.MYO, Label.LV) if np.any(arr == v)]
+    if not classes:
+        raise ValueError("the label map holds no foreground (classes 1-3); there is nothing to segment")
+    remap = np.zeros(len(Label), np.uint8)
+    remap[classes] = np.arange(1, len(classes) + 1)
+    return classes, remap[arr]
+
+
+def _segmentation(
+    grid: _Grid, headers: list[list[pydicom.Dataset]], numbers: np.ndarray, descriptions: list, t: int, series: dict
+) -> hd.seg.Segmentation:
+    """SEG instance of phase ``t``: a frame per slice position and segment, each referencing its source image."""
+    return hd.seg.Segmentation(
+        source_images=[col[t] for col in headers],
+        pixel_array=np.ascontiguousarray(numbers[:, :, :, t].transpose(2, 1, 0)),  # (Z, rows, cols)
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=descriptions,
+        sop_instance_uid=hd.UID(),
+        instance_number=t + 1,
+        manufacturer="cmrseg",
+        manufacturer_model_name="cmrseg",
+        software_versions=__version__,
+        device_serial_number="0",
+        content_label="CMRSEG",
+        content_description=_phase_text(grid, t),
+        omit_empty_frames=False,  # every source image gets its frame of every segment
+        **series,
+    )
+
+
+def write_dicom_seg(
+    labels: LabelMap | np.ndarray,
+    source: Source,
+    out_path: Path | str,
+    series_description: str = "cmrseg segmentation",
+    series: str | None = None,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write a label map as a DICOM Segmentation series referencing its source images.
+
+    Parameters
+    ----------
+    labels : LabelMap or np.ndarray
+        ``(X, Y[, Z[, T]])`` integer cmrseg labels (0 background, 1 RV, 2 MYO, 3 LV) on the
+        grid that :func:`cmrseg.io.dicom.read_dicom_folder` gives for ``source``: X the DICOM
+        column, Y the row, Z the slice position along the normal, T the frame by TriggerTime.
+    source : Path, str or sequence of them
+        The source series: a folder (searched recursively) or its files.
+    out_path : Path or str
+        Folder to create; receives ``seg_000.dcm`` (one instance per cardiac phase:
+        ``seg_000.dcm`` ... for T phases), all in one new series.
+    series_description : str
+        SeriesDescription of the new series.
+    series : str, optional
+        SeriesInstanceUID or SeriesNumber of the source series when ``source`` holds several.
+    overwrite : bool
+        Replace an existing ``out_path``.
+
+    Returns
+    -------
+    list of Path
+        The files written, in phase order.
+
+    Raises
+    ------
+    ValueError
+        The label map does not match the source grid, holds values other than 0-3 or no
+        foreground, or the source images lack study / frame-of-reference context.
+    """
+    grid = _source_grid(source, series or _series_of(labels))
+    classes, numbers = _segment_numbers(_labels_grid(labels, grid))
+    descriptions = _segment_descriptions(classes)
+    with _quiet_source_uids():
+        headers = _headers(grid)
+    common = {
+        "series_instance_uid": hd.UID(),
+        "series_number": _series_number(headers[0][0], 1000),
+        "series_description": series_description[:64],
+    }
+    out = Path(out_path)
+    names = [f"seg_{t:03d}.dcm" for t in range(grid.shape[3])]
+
+    def fill(folder: Path) -> None:
+        with _quiet_source_uids():
+            for t, name in enumerate(names):
+                _segmentation(grid, headers, numbers, descriptions, t, common).save_as(folder / name)
+
+    atomic_directory(out, overwrite, fill)
+    return [out / n for n in names]
+
+
+def _quantity(quantity: str, unit: str | None) -> tuple[Code, Code]:
+    if quantity not in QUANTITIES:
+        raise ValueError(f"unknown quantity {quantity!r}; valid: {', '.join(QUANTITIES)}")
+    code, expected = QUANTITIES[quantity]
+    if unit is not None and unit != expected:
+        raise ValueError(f"{quantity} is written in {expected!r}, got unit {unit!r}")
+    return code, _UNITS[expected]
+
+
+def _map_grid(values: np.ndarray, grid: _Grid) -> np.ndarray:
+    """``values`` as ``(Z, rows, cols)`` float32, one plane per slice position."""
+    nx, ny, nz, _ = grid.shape
+    arr = np.asarray(values, dtype=np.float32)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.shape != (nx, ny, nz):
+        raise ValueError(
+            f"map of shape {np.shape(values)} does not match the source series: {(nx, ny, nz)} (X, Y, slice positions)"
+        )
+    if not np.isfinite(arr).any():
+        raise ValueError("the map holds no finite value (every fit failed); there is nothing to write")
+    if np.isinf(arr).any():
+        raise ValueError("the map holds infinite values; use NaN for failed fits")
+    return np.ascontiguousarray(arr.transpose(2, 1, 0))
+
+
+def _value_mapping(quantity: str, code: Code, unit: Code, planes: np.ndarray) -> hd.pm.RealWorldValueMapping:
+    lo, hi = float(np.nanmin(planes)), float(np.nanmax(planes))
+    return hd.pm.RealWorldValueMapping(
+        lut_label=quantity,
+        lut_explanation=f"{quantity} ({unit.value}); NaN where the fit failed",
+        unit=unit,
+        value_range=(lo, hi),
+        slope=1.0,
+        intercept=0.0,
+        quantity_definition=code,
+    )
+
+
+def _frame_anatomy() -> Dataset:
+    """Frame Anatomy: the heart, an unpaired structure (so no Laterality is due)."""
+    item = Dataset()
+    item.AnatomicRegionSequence = [hd.sr.CodedConcept.from_code(codes.SCT.Heart)]
+    item.FrameLaterality = "U"
+    return item
+
+
+def _parametric_map(
+    planes: np.ndarray,
+    headers: list[list[pydicom.Dataset]],
+    mapping: hd.pm.RealWorldValueMapping,
+    series_description: str,
+) -> hd.pm.ParametricMap:
+    """The map instance: frame ``z`` of ``planes`` references every image ``headers[z]`` at position ``z``."""
+    first, further = [col[0] for col in headers], [ds for col in headers for ds in col[1:]]
+    low, high = np.percentile(planes[np.isfinite(planes)], [1, 99])
+    window = hd.VOILUTTransformation(window_center=float(low + high) / 2, window_width=max(float(high - low), 1e-3))
+    private = mapping.QuantityDefinitionSequence[0].ConceptCodeSequence[0].CodingSchemeDesignator == _PRIVATE_SCHEME
+    pm = hd.pm.ParametricMap(
+        source_images=first,
+        pixel_array=planes,
+        series_instance_uid=hd.UID(),
+        series_number=_series_number(first[0], 2000),
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer="cmrseg",
+        manufacturer_model_name="cmrseg",
+        software_versions=__version__,
+        device_serial_number="0",
+        contains_recognizable_visual_features=False,
+        real_world_value_mappings=[mapping],
+        voi_lut_transformations=[window],
+        further_source_images=further or None,
+        content_label=mapping.LUTLabel.upper()[:16],
+        content_description=mapping.LUTExplanation[:64],
+        series_description=series_description,
+        coding_schemes=[hd.coding_schemes.CodingSchemeIdentificationItem(_PRIVATE_SCHEME, name="cmrseg codes")]
+        if private
+        else None,
+    )
+    pm.SharedFunctionalGroupsSequence[0].FrameAnatomySequence = [_frame_anatomy()]
+    return pm
+
+
+def write_parametric_map(
+    values: np.ndarray,
+    source: Source,
+    out_path: Path | str,
+    quantity: str = "T1",
+    unit: str | None = None,
+    series_description: str | None = None,
+    series: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a T1 / T2 / T1rho / ECV map as a DICOM Parametric Map referencing its source images.
+
+    Parameters
+    ----------
+    values : np.ndarray
+        ``(X, Y)`` or ``(X, Y, Z)`` map on the source grid (X the DICOM column, Y the row, Z
+        the slice position along the normal): T1, T2, T1rho in ms, ECV in percent; NaN where
+        the fit failed (kept as NaN, see the module notes).
+    source : Path, str or sequence of them
+        The mapping series the map was fitted on: a folder or its files; every image at a
+        slice position is referenced by that position's frame.
+    out_path : Path or str
+        The ``.dcm`` file to write.
+    quantity : {"T1", "T2", "T1rho", "ECV"}
+        What the values are.
+    unit : {"ms", "%"}, optional
+        Checked against the quantity (ms for relaxation times, % for ECV) when given.
+    series_description : str, optional
+        Defaults to ``"cmrseg <quantity> map"``.
+    series : str, optional
+        SeriesInstanceUID or SeriesNumber of the source series when ``source`` holds several.
+    overwrite : bool
+        Replace an existing ``out_path``.
+
+    Returns
+    -------
+    Path
+        ``out_path``.
+
+    Raises
+    ------
+    ValueError
+        Unknown quantity, a unit that does not fit it, a map that does not match the source
+        grid or holds no finite value, or source images without study / frame-of-reference context.
+    """
+    code, unit_code = _quantity(quantity, unit)
+    out = Path(out_path)
+    check_output(out, overwrite)
+    grid = _source_grid(source, series)
+    planes = _map_grid(values, grid)
+    mapping = _value_mapping(quantity, code, unit_code, planes)
+    description = (series_description or f"cmrseg {quantity} map")[:64]
+    with _quiet_source_uids():
+        pm = _parametric_map(planes, _headers(grid), mapping, description)
+        atomic_write(out, lambda tmp: pm.save_as(tmp))
+    return out
