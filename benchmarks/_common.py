@@ -28,14 +28,17 @@ def fmt(values: list[float]) -> str:
 
 def acdc_held_out(train_config: dict) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """``(file stem, image (X, Y, Z), reference labels (X, Y, Z))`` of every ACDC volume (ED and ES)
-    of the patients in the held-out fold of a model's training config (``folds``/``fold``/``seed``)."""
+    of the patients in the held-out fold of a model's training config (``folds``/``seed`` and
+    ``test_fold`` when the config has a separate test split, else ``fold``)."""
     import h5py
 
     from cmrseg.train.split import kfold_subjects
 
     files = sorted((DATA / "acdc").glob("patient*_frame*.h5"))
     subjects = sorted({p.name.split("_")[0] for p in files})
-    held = set(kfold_subjects(subjects, train_config["folds"], train_config["seed"])[train_config["fold"]])
+    fold = train_config.get("test_fold")
+    fold = train_config["fold"] if fold is None else fold
+    held = set(kfold_subjects(subjects, train_config["folds"], train_config["seed"])[fold])
     for path in files:
         if path.name.split("_")[0] in held:
             with h5py.File(path) as h5:

@@ -2,7 +2,9 @@
 
 ``none``: nothing. ``basic``: flips, 90-degree rotations, scaling. ``heavy``: basic plus the
 list of the T1rho paper (brightness/contrast, illumination, Gaussian blur, Gaussian noise,
-coarse dropout, rotation within +-90 degrees, grid distortion, perspective).
+coarse dropout, rotation within +-90 degrees, grid distortion, perspective). ``anycontrast``:
+any rotation, scale 0.65-1.5, gamma, bias field, blur, low resolution and noise (the shipped
+default's recipe, with :mod:`cmrseg.train.randomise` before it).
 """
 
 from __future__ import annotations
@@ -52,11 +54,38 @@ def _heavy() -> list[A.BasicTransform]:
     ]
 
 
+def _anycontrast() -> list[A.BasicTransform]:
+    """Any rotation, a wide scale range and the image degradations of other scanners and sequences
+    (gamma, bias field, blur, low resolution, noise). The intensity remapping, GIN, synthetic
+    mapping images and tight crops of :mod:`cmrseg.train.randomise` come before it."""
+    return [
+        A.HorizontalFlip(p=0.5),
+        A.VerticalFlip(p=0.5),
+        A.RandomRotate90(p=1.0),
+        A.Rotate(limit=(-180, 180), border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=0, p=0.7),
+        A.Affine(
+            scale=(0.65, 1.5),
+            translate_percent=(-0.08, 0.08),
+            p=0.8,
+            border_mode=cv2.BORDER_CONSTANT,
+            fill=0,
+            fill_mask=0,
+        ),
+        A.GridDistortion(num_steps=5, distort_limit=(-0.2, 0.2), p=0.2),
+        A.RandomGamma(gamma_limit=(60, 170), p=0.5),
+        A.Illumination(mode="gaussian", intensity_range=(0.05, 0.2), p=0.3),
+        A.GaussianBlur(sigma_limit=(0.3, 1.2), p=0.25),
+        A.Downscale(scale_range=(0.35, 0.9), p=0.25),
+        A.GaussNoise(std_range=(0.01, 0.08), p=0.4),
+    ]
+
+
 #: name -> list of albumentations transforms
 AUGMENTATIONS: dict[str, Callable[[], list[A.BasicTransform]]] = {
     "none": list,
     "basic": _basic,
     "heavy": _heavy,
+    "anycontrast": _anycontrast,
 }
 
 

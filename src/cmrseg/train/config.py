@@ -32,6 +32,15 @@ class TrainConfig:
     labels and ``guide_model``'s predictions on them, perturbed with ``guide_perturb_probability``;
     ``guide_alpha`` fixes alpha for every sample (0: the unguided baseline of the same recipe),
     None draws it per sample.
+
+    Training for any contrast: ``contrast_probability``, ``synth_probability`` and
+    ``crop_probability`` switch on :class:`cmrseg.train.randomise.ContrastRandomiser` (intensity
+    remapping / GIN, synthetic mapping images, tight heart crops); ``augment: anycontrast`` adds
+    any rotation, wide scaling and scanner degradations. Splits: ``test_fold`` (and any
+    ``test_subjects``) are held out of training and validation altogether, the test split of the
+    figures; validation is then fold ``fold``, or with ``val_folds`` >= 2 fold ``fold`` of a
+    ``val_folds``-way split of the remaining subjects. ``oversample`` maps a dataset name to how
+    many times its slices appear per epoch.
     """
 
     data: tuple[str, ...]
@@ -48,6 +57,13 @@ class TrainConfig:
     batch_size: int = 16
     augment: str = "basic"
     invert_probability: float = 0.0
+    contrast_probability: float = 0.0
+    synth_probability: float = 0.0
+    crop_probability: float = 0.0
+    test_fold: int | None = None
+    test_subjects: tuple[str, ...] = ()
+    val_folds: int = 0
+    oversample: dict[str, float] | None = None
     folds: int = 5
     fold: int = 0
     subset: str = "all"
@@ -89,6 +105,13 @@ class TrainConfig:
             )
         if self.guide_alpha is not None and not 0.0 <= self.guide_alpha <= 1.0:
             raise ValueError(f"guide_alpha must be in [0, 1] or null, got {self.guide_alpha}")
+        for name in ("invert_probability", "contrast_probability", "synth_probability", "crop_probability"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"config {name!r} must be in [0, 1], got {getattr(self, name)}")
+        if self.test_fold is not None and not 0 <= self.test_fold < self.folds:
+            raise ValueError(f"test_fold must be in [0, folds), got {self.test_fold} with folds {self.folds}")
+        if self.test_fold is not None and self.val_folds < 2 and self.fold == self.test_fold:
+            raise ValueError("with test_fold, validate on another fold (fold != test_fold) or set val_folds >= 2")
         if not 0.0 <= self.guide_perturb_probability <= 1.0:
             raise ValueError(f"guide_perturb_probability must be in [0, 1], got {self.guide_perturb_probability}")
         if self.image_size % 32:
@@ -102,6 +125,7 @@ class TrainConfig:
         out["data"] = list(self.data)
         out["model"]["decoder_channels"] = list(self.model.decoder_channels)
         out["contrasts"] = None if self.contrasts is None else list(self.contrasts)
+        out["test_subjects"] = list(self.test_subjects)
         return out
 
 
@@ -120,6 +144,8 @@ def config_from_dict(doc: dict[str, Any]) -> TrainConfig:
         model["decoder_channels"] = tuple(model["decoder_channels"])
     if doc.get("contrasts") is not None:
         doc["contrasts"] = tuple(doc["contrasts"])
+    if doc.get("test_subjects") is not None:
+        doc["test_subjects"] = tuple(doc["test_subjects"])
     data = doc.pop("data", None)
     if isinstance(data, str):
         data = [data]

@@ -14,9 +14,10 @@ from cmrseg.io.datasets.layout import Case, Dataset, load_dataset
 from cmrseg.io.nifti import read_image, read_labels
 from cmrseg.preprocess import fit_square, fit_square_labels, normalise_intensity
 from cmrseg.train.config import TrainConfig
+from cmrseg.train.randomise import ContrastRandomiser
 from cmrseg.train.split import kfold_subjects
 
-__all__ = ["SliceSet", "concat_slices", "load_slices", "split_cases", "make_loaders"]
+__all__ = ["SliceSet", "concat_slices", "load_slices", "split_cases", "make_loaders", "oversample", "randomiser_of"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,15 @@ class SliceSet:
         return len(self.images)
 
 
+def _labelled_slices(case: Case, n: int) -> list[int]:
+    """Slices whose labels are complete: all, or for contour datasets (Sunnybrook) those with both
+    an endocardial and an epicardial contour (elsewhere the myocardium or the whole heart is
+    missing from the labels, and training would call it background)."""
+    if "epi_slices" in case.extra:
+        return sorted(set(case.extra["epi_slices"]) & set(case.extra.get("endo_slices", range(n))))
+    return list(range(n))
+
+
 def load_slices(dataset: Dataset, cases: Sequence[Case], size: int) -> SliceSet:
     """Read, normalise (per volume) and square-fit every labelled slice of ``cases``."""
     images, labels, ids = [], [], []
@@ -42,7 +52,7 @@ def load_slices(dataset: Dataset, cases: Sequence[Case], size: int) -> SliceSet:
         img = img[..., None] if img.ndim == 2 else img
         lab = lab[..., None] if lab.ndim == 2 else lab
         norm = normalise_intensity(img)
-        for z in range(img.shape[2]):
+        for z in _labelled_slices(case, img.shape[2]):
             sq, fit = fit_square(norm[:, :, z], size)
             images.append(sq)
             labels.append(fit_square_labels(lab[:, :, z], fit))
@@ -52,8 +62,23 @@ def load_slices(dataset: Dataset, cases: Sequence[Case], size: int) -> SliceSet:
     return SliceSet(np.stack(images), np.stack(labels), np.array(ids))
 
 
+def _held_out(subjects: list[str], config: TrainConfig) -> tuple[set[str], set[str]]:
+    """``(test, validation)`` subjects of one dataset (see :class:`TrainConfig`)."""
+    folds = kfold_subjects(subjects, config.folds, config.seed)
+    if config.test_fold is None:
+        return set(config.test_subjects) & set(subjects), set(folds[config.fold])
+    test = set(folds[config.test_fold]) | (set(config.test_subjects) & set(subjects))
+    if config.val_folds >= 2:
+        rest = [s for s in subjects if s not in test]
+        return test, set(kfold_subjects(rest, config.val_folds, config.seed)[config.fold % config.val_folds])
+    return test, set(folds[config.fold])
+
+
 def split_cases(config: TrainConfig) -> tuple[list[tuple[Dataset, list[Case]]], list[tuple[Dataset, list[Case]]]]:
-    """Train and validation cases of every dataset, split by subject (see :func:`kfold_subjects`)."""
+    """Train and validation cases of every dataset, split by subject (see :func:`kfold_subjects`).
+
+    With ``test_fold`` the subjects of that fold are in neither list: they are the test split.
+    """
     train, val = [], []
     for root in config.data:
         ds = load_dataset(root)
@@ -63,8 +88,8 @@ def split_cases(config: TrainConfig) -> tuple[list[tuple[Dataset, list[Case]]], 
         if config.folds == 1:
             train.append((ds, list(ds.cases)))
             continue
-        held = set(kfold_subjects(ds.subjects, config.folds, config.seed)[config.fold])
-        train.append((ds, [c for c in ds.cases if c.subject not in held]))
+        test, held = _held_out(ds.subjects, config)
+        train.append((ds, [c for c in ds.cases if c.subject not in held | test]))
         val.append((ds, [c for c in ds.cases if c.subject in held]))
     return train, val
 
@@ -94,26 +119,67 @@ class EpochSampler(Sampler):
 
 
 class _TorchSlices(torch.utils.data.Dataset):
-    def __init__(self, slices: SliceSet, augmenter: Augmenter | None, seed: int) -> None:
-        self.slices, self.augmenter, self.seed = slices, augmenter, seed
+    def __init__(
+        self,
+        slices: SliceSet,
+        augmenter: Augmenter | None,
+        seed: int,
+        randomiser: ContrastRandomiser | None = None,
+        labelled: dict[str, tuple[int, ...]] | None = None,
+        num_classes: int = 4,
+    ) -> None:
+        self.slices, self.augmenter, self.seed, self.randomiser = slices, augmenter, seed, randomiser
+        self.labelled, self.num_classes = labelled or {}, num_classes
 
     def __len__(self) -> int:
         return len(self.slices)
 
-    def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(image (1, S, S), labels (1, S, S), labelled (C,))``: which classes this slice's dataset labels."""
         index, epoch = key
         image, label = self.slices.images[index], self.slices.labels[index]
         if self.augmenter is not None:
-            image, label = self.augmenter(image, label, np.random.default_rng([self.seed, epoch, index]))
-        return torch.from_numpy(image[None].copy()), torch.from_numpy(label[None].astype(np.int64))
+            rng = np.random.default_rng([self.seed, epoch, index])
+            if self.randomiser is not None:
+                image, label = self.randomiser(image, label, rng)
+            image, label = self.augmenter(image, label, rng)
+        classes = self.labelled.get(str(self.slices.case[index]), range(self.num_classes))
+        labelled = torch.zeros(self.num_classes, dtype=torch.bool)
+        labelled[[0, *classes]] = True
+        return torch.from_numpy(image[None].copy()), torch.from_numpy(label[None].astype(np.int64)), labelled
+
+
+def randomiser_of(config: TrainConfig) -> ContrastRandomiser | None:
+    """The config's :class:`ContrastRandomiser`, or None when it does nothing."""
+    r = ContrastRandomiser(config.contrast_probability, config.synth_probability, config.crop_probability)
+    return r if r.active else None
+
+
+def oversample(slices: SliceSet, dataset_of_case: dict[str, str], factors: dict[str, float] | None) -> SliceSet:
+    """Repeat the slices of a dataset ``factors[name]`` times (fractions by a seeded draw: 1.5 repeats
+    every slice once and every other slice twice), so small datasets weigh more in each epoch."""
+    if not factors:
+        return slices
+    reps = np.ones(len(slices), float)
+    for i, case in enumerate(slices.case):
+        reps[i] = factors.get(dataset_of_case.get(str(case), ""), 1.0)
+    whole = np.floor(reps).astype(int)
+    extra = np.random.default_rng(0).random(len(slices)) < (reps - whole)
+    index = np.repeat(np.arange(len(slices)), whole + extra)
+    return SliceSet(slices.images[index], slices.labels[index], slices.case[index])
 
 
 def make_loaders(
-    config: TrainConfig, train_slices: SliceSet, val_slices: SliceSet | None
+    config: TrainConfig,
+    train_slices: SliceSet,
+    val_slices: SliceSet | None,
+    labelled: dict[str, tuple[int, ...]] | None = None,
 ) -> tuple[DataLoader, DataLoader | None]:
+    """Training and validation loaders; ``labelled`` maps a case id to the classes its dataset labels
+    (cases not in it label every class), so each sample's loss and Dice use only those."""
     aug = Augmenter(config.augment, config.invert_probability)
     train = DataLoader(
-        _TorchSlices(train_slices, aug, config.seed),
+        _TorchSlices(train_slices, aug, config.seed, randomiser_of(config), labelled, config.model.num_classes),
         batch_size=config.batch_size,
         sampler=EpochSampler(len(train_slices), config.seed, shuffle=True),
         num_workers=config.num_workers,
@@ -122,7 +188,7 @@ def make_loaders(
     val = None
     if val_slices is not None and len(val_slices):
         val = DataLoader(
-            _TorchSlices(val_slices, None, config.seed),
+            _TorchSlices(val_slices, None, config.seed, None, labelled, config.model.num_classes),
             batch_size=config.batch_size,
             sampler=EpochSampler(len(val_slices), config.seed, shuffle=False),
             num_workers=config.num_workers,

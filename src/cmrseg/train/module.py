@@ -86,24 +86,40 @@ class SegmentationModule(L.LightningModule):
             for group in self.optimizers().optimizer.param_groups:
                 group["lr"] = lr
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        image, target = batch
-        loss = self.loss(*marginal_logits(self.net(image).float(), target, self.labelled))
+    def _loss(self, logits: torch.Tensor, target: torch.Tensor, labelled: torch.Tensor | None) -> torch.Tensor:
+        """Loss over a batch whose samples may label different classes (``labelled`` (B, C) bool):
+        the marginal loss of each group of samples labelling the same classes, weighted by its size."""
+        if labelled is None:
+            return self.loss(*marginal_logits(logits, target, self.labelled))
+        total = logits.new_zeros(())
+        for key in torch.unique(labelled, dim=0):
+            group = (labelled == key).all(1)
+            classes = tuple(int(c) for c in torch.nonzero(key[1:]).flatten() + 1)
+            total = total + group.sum() * self.loss(*marginal_logits(logits[group], target[group], classes))
+        return total / len(logits)
+
+    @staticmethod
+    def _unpack(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        image, target, *rest = batch
+        return image, target, rest[0] if rest else None
+
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        image, target, labelled = self._unpack(batch)
+        loss = self._loss(self.net(image).float(), target, labelled)
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(image))
         return loss
 
     def on_validation_epoch_start(self) -> None:
         self._stats = torch.zeros(self.config.model.num_classes, 3)
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        image, target = batch
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        image, target, labelled = self._unpack(batch)
         logits = self.net(image).float()
-        self.log(
-            "val_loss", self.loss(*marginal_logits(logits, target, self.labelled)), on_epoch=True, batch_size=len(image)
-        )
+        self.log("val_loss", self._loss(logits, target, labelled), on_epoch=True, batch_size=len(image))
         pred, ref = logits.argmax(1), target[:, 0]
         for c in self.labelled:
-            p, r = pred == c, ref == c
+            keep = labelled[:, c] if labelled is not None else torch.ones(len(image), dtype=torch.bool)
+            p, r = pred[keep] == c, ref[keep] == c
             self._stats[c] += torch.stack([(p & r).sum(), (p & ~r).sum(), (~p & r).sum()]).cpu().float()
 
     def on_validation_epoch_end(self) -> None:

@@ -1,0 +1,268 @@
+"""Every short-axis contrast with plain `cmrseg predict`: the shipped default against the previous one.
+
+Usage: python benchmarks/any_contrast.py [--models previous default [NAME=PATH ...]] [--out docs]
+
+Test split (chose nothing: no checkpoint, no setting): the subjects of fold ``test_fold`` (0 of
+5, seed 0) of ACDC and MyoPS in the new default's own training config, which is also the ACDC
+fold the previous default never saw; Sunnybrook SCD0000101 (held out by ``test_subjects``);
+M&Ms-2 (a centre no model trained on). Dice per volume (MyoPS: per case and contrast;
+Sunnybrook: per contoured slice, LV and MYO only) with 95% bootstrap CIs over volumes. The
+previous default is also run with ``--invert auto`` on LGE and T2, as its README advised.
+
+T1NET (real MOLLI, 3 pre + 3 post slices): for every image (each inversion time) segmented on
+its own with plain predict, and for ``segment-series`` (guided, auto guide): the fraction of
+T1NET's ring (``myoMask``, drawn conservatively inside the myocardium) labelled myocardium, and
+the median reference T1 in the predicted myocardium eroded by 1 px against the median in the
+ring.
+
+Writes ``OUT/any-contrast.md`` (tables) and ``OUT/any-contrast.png`` (Dice by contrast).
+The previous default is read from git history (commit ``PREVIOUS_COMMIT``) when not on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DATA, REPO, mean_ci  # noqa: E402
+
+from cmrseg.io.datasets.mnms2 import map_mnms2_labels  # noqa: E402
+from cmrseg.io.datasets.myops import map_myops_labels  # noqa: E402
+from cmrseg.io.datasets.t1net import load_t1net  # noqa: E402
+from cmrseg.io.nifti import read_image, read_labels  # noqa: E402
+from cmrseg.labels import FOREGROUND, LABEL_NAMES, Label  # noqa: E402
+from cmrseg.metrics import dice  # noqa: E402
+from cmrseg.predict import Predictor  # noqa: E402
+from cmrseg.train.split import kfold_subjects  # noqa: E402
+
+PREVIOUS_COMMIT = "b4017fa"  # last commit whose weights/default.pt is the ACDC-only cine model
+CLASSES = ("LV", "MYO", "RV")
+
+
+def previous_model() -> Path:
+    """The previous default's weights, extracted from git history once."""
+    path = REPO / "runs" / "previous_default.pt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        blob = subprocess.run(
+            ["git", "show", f"{PREVIOUS_COMMIT}:src/cmrseg/weights/default.pt"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        ).stdout
+        path.write_bytes(blob)
+    return path
+
+
+def test_subjects(names: list[str], config: dict) -> set[str]:
+    folds = kfold_subjects(sorted(set(names)), config.get("folds", 5), config.get("seed", 0))
+    return set(folds[config.get("test_fold") or 0]) | set(config.get("test_subjects") or [])
+
+
+def _scores(pred: np.ndarray, ref: np.ndarray, out: dict[str, list[float]]) -> None:
+    for c in FOREGROUND:
+        out[LABEL_NAMES[c]].append(dice(pred == c, ref == c))
+
+
+def test_sets(config: dict) -> dict[str, list[tuple[np.ndarray | object, np.ndarray]]]:
+    """Set name -> [(image array or Image, reference labels)]."""
+    import h5py
+
+    sets: dict[str, list] = {}
+    files = sorted((DATA / "acdc").glob("patient*_frame*.h5"))
+    held = test_subjects([p.name.split("_")[0] for p in files], config)
+    sets["ACDC cine"] = []
+    for path in files:
+        if path.name.split("_")[0] in held:
+            with h5py.File(path) as h5:
+                sets["ACDC cine"].append(
+                    (np.asarray(h5["image"]).transpose(1, 2, 0), np.asarray(h5["label"]).transpose(1, 2, 0))
+                )
+    cases = sorted((DATA / "myops").glob("Case*"))
+    held = test_subjects([c.name for c in cases], config)
+    for contrast, name in (("C0", "MyoPS bSSFP"), ("LGE", "MyoPS LGE"), ("T2", "MyoPS black-blood T2")):
+        sets[name] = [
+            (
+                read_image(c / f"{c.name}_{contrast}.nii.gz"),
+                map_myops_labels(read_labels(c / f"{c.name}_gd.nii.gz").array),
+            )
+            for c in cases
+            if c.name in held
+        ]
+    sets["M&Ms-2 cine (unseen centre)"] = [
+        (
+            read_image(DATA / "mnms2/001" / f"001_SA_{p}.nii.gz"),
+            map_mnms2_labels(read_labels(DATA / "mnms2/001" / f"001_SA_{p}_gt.nii.gz").array),
+        )
+        for p in ("ED", "ES")
+    ]
+    return sets
+
+
+def sunnybrook(predictor: Predictor, config: dict) -> dict[str, list[float]]:
+    """LV and MYO Dice per contoured slice of the held-out Sunnybrook patient(s)."""
+    from cmrseg.io.datasets.sunnybrook import contour_to_mask, read_contour
+    from cmrseg.io.dicom import read_dicom_folder
+
+    out: dict[str, list[float]] = {"LV": [], "MYO": [], "RV": []}
+    for pid, cid in (("SCD0000101", "SC-HF-I-1"), ("SCD0000201", "SC-HF-I-2")):
+        if pid not in (config.get("test_subjects") or ["SCD0000101"]):
+            continue
+        cine = read_dicom_folder(DATA / "sunnybrook/dicoms" / pid)
+        pred = predictor.predict_image(cine).array
+        index = {n: (z, t) for z, row in enumerate(cine.metadata["files"]) for t, n in enumerate(row)}
+        for ipath in sorted((DATA / "sunnybrook/contourfiles" / cid / "i-contours").glob("*.txt")):
+            z, t = index[f"{int(ipath.name.split('-')[2])}.dcm"]
+            endo = contour_to_mask(read_contour(ipath), cine.shape[:2])
+            out["LV"].append(dice(pred[:, :, z, t] == Label.LV, endo))
+            opath = ipath.parent.parent / "o-contours" / ipath.name.replace("icontour", "ocontour")
+            if opath.exists():
+                myo = contour_to_mask(read_contour(opath), cine.shape[:2]) & ~endo
+                out["MYO"].append(dice(pred[:, :, z, t] == Label.MYO, myo))
+    return out
+
+
+def segmentation(model: str | Path, sets: dict, config: dict, invert: str = "off") -> dict[str, dict]:
+    predictor = Predictor(model, invert=invert)
+    results = {}
+    for name, items in sets.items():
+        if invert != "off" and not any(k in name for k in ("LGE", "T2")):
+            continue
+        scores: dict[str, list[float]] = {k: [] for k in CLASSES}
+        for image, ref in items:
+            pred = predictor.predict_array(image) if isinstance(image, np.ndarray) else predictor.predict_image(image)
+            _scores(pred if isinstance(pred, np.ndarray) else pred.array, ref, scores)
+        results[name] = scores
+    if invert == "off":
+        results["Sunnybrook cine (1 patient, per slice)"] = sunnybrook(predictor, config)
+    return results
+
+
+def _ring_figures(pred_myo: np.ndarray, ring: np.ndarray, t1: np.ndarray) -> tuple[float, float, float]:
+    """Ring fraction labelled myocardium; median T1 in the eroded prediction; median T1 in the ring."""
+    eroded = ndimage.binary_erosion(pred_myo)
+    inside = eroded if eroded.sum() >= 5 else pred_myo
+    med = float(np.median(t1[inside])) if inside.any() else float("nan")
+    return float(pred_myo[ring].mean()), med, float(np.median(t1[ring]))
+
+
+def t1net(model: str | Path) -> dict[str, np.ndarray]:
+    """Per contrast: ``(slices, images by TI, 3)`` ring fraction / median T1 / ring T1, plain predict,
+    and ``(slices, images, 3)`` for segment-series with this model as the guide model."""
+    from cmrseg.series_segmentation import segment_series
+
+    predictor = Predictor(model)
+    out = {}
+    for contrast in ("pre", "post"):
+        d = load_t1net(DATA / "t1net" / f"{contrast}contrast_testsets.mat")
+        s_n = d["TI"].shape
+        plain, series = np.zeros((*s_n, 3)), np.zeros((*s_n, 3))
+        for s in range(s_n[0]):
+            order = np.argsort(d["TI"][s])
+            images = d["input"][s].astype(np.float32)[..., order]
+            ring, t1 = d["myoMask"][s] > 0, d["T1"][s].astype(float)
+            labels = predictor.predict_array(images[:, :, None, :])[:, :, 0]
+            seg = segment_series(images, guide_model=str(model)).labels
+            for k in range(s_n[1]):
+                plain[s, k] = _ring_figures(labels[..., k] == Label.MYO, ring, t1)
+                series[s, k] = _ring_figures(seg[..., k] == Label.MYO, ring, t1)
+        out[f"{contrast} plain"], out[f"{contrast} segment-series"] = plain, series
+    return out
+
+
+def _cell(v: list[float]) -> str:
+    if not v:
+        return "-"
+    m, lo, hi = mean_ci(v)
+    return f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def segmentation_table(results: dict[str, dict[str, dict]]) -> list[str]:
+    lines = ["| test set | model | n | LV | MYO | RV |", "|---|---|---|---|---|---|"]
+    sets = list(dict.fromkeys(s for r in results.values() for s in r))
+    for s in sets:
+        for model, r in results.items():
+            if s in r:
+                n = max(len(v) for v in r[s].values())
+                lines.append(f"| {s} | {model} | {n} | " + " | ".join(_cell(r[s][k]) for k in CLASSES) + " |")
+    return lines
+
+
+def t1net_table(results: dict[str, dict[str, np.ndarray]]) -> list[str]:
+    lines = [
+        "| model | series | ring labelled MYO, per slice (min over images) | worst slice-image | "
+        "median T1 error vs ring, per slice (max over images) |",
+        "|---|---|---|---|---|",
+    ]
+    for model, r in results.items():
+        for key, a in r.items():
+            frac, err = a[..., 0], np.abs(a[..., 1] / a[..., 2] - 1) * 100
+            per_slice = ", ".join(f"{f:.0%}" for f in frac.min(1))
+            errs = ", ".join(f"{e:.1f}%" for e in np.nanmax(err, 1))
+            lines.append(f"| {model} | {key} | {per_slice} | {frac.min():.0%} | {errs} |")
+    return lines
+
+
+def plot(results: dict[str, dict[str, dict]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sets = list(dict.fromkeys(s for r in results.values() for s in r))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), sharey=True)
+    width = 0.8 / len(results)
+    for ax, cls in zip(axes, CLASSES, strict=True):
+        for i, (model, r) in enumerate(results.items()):
+            means = [mean_ci(r[s][cls])[0] if s in r and r[s][cls] else np.nan for s in sets]
+            ax.bar(np.arange(len(sets)) + i * width, means, width, label=model)
+        ax.set_xticks(np.arange(len(sets)) + width * (len(results) - 1) / 2)
+        ax.set_xticklabels([s.replace(" (", "\n(") for s in sets], rotation=60, ha="right", fontsize=7)
+        ax.set_title(cls)
+        ax.set_ylim(0, 1)
+    axes[0].set_ylabel("Dice (mean over test volumes)")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", nargs="+", default=["previous", "default"], help="names, paths or NAME=PATH")
+    ap.add_argument("--out", type=Path, default=REPO / "docs")
+    ap.add_argument("--no-t1net", action="store_true")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    models = {}
+    for m in args.models:
+        name, _, path = m.partition("=")
+        models[name] = previous_model() if (path or name) == "previous" else (path or name)
+    config = Predictor("default").bundle.train_config  # the shipped default's split is the test split
+    sets = test_sets(config)
+    seg: dict[str, dict] = {}
+    for name, path in models.items():
+        seg[name] = segmentation(path, sets, config)
+        if name == "previous":
+            seg[f"{name} --invert auto"] = segmentation(path, sets, config, invert="auto")
+    lines = ["# Any contrast: test-split Dice", "", f"`python benchmarks/any_contrast.py {' '.join(args.models)}`", ""]
+    lines += segmentation_table(seg)
+    if not args.no_t1net:
+        t1 = {name: t1net(path) for name, path in models.items()}
+        lines += ["", "## T1NET (real MOLLI)", ""] + t1net_table(t1)
+    print("\n".join(lines))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "any-contrast-results.md").write_text("\n".join(lines) + "\n")
+    plot(seg, args.out / "any-contrast.png")
+    print(f"({time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""What a training slice looks like before geometric augmentation: cropped, synthetic or remapped."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cmrseg.train.contrast import heart_crop, randomise_contrast
+from cmrseg.train.synth_mapping import synthesise
+
+__all__ = ["ContrastRandomiser"]
+
+
+class ContrastRandomiser:
+    """Draws, per training sample, what the slice should look like before geometric augmentation.
+
+    With ``crop_probability`` a tight :func:`heart_crop`; then with ``synth_probability`` a
+    synthetic mapping image (:func:`cmrseg.train.synth_mapping.synthesise`), otherwise with
+    ``contrast_probability`` :func:`randomise_contrast`, otherwise the image as it is.
+    """
+
+    def __init__(self, contrast_probability: float, synth_probability: float, crop_probability: float) -> None:
+        for name, value in (
+            ("contrast_probability", contrast_probability),
+            ("synth_probability", synth_probability),
+            ("crop_probability", crop_probability),
+        ):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value}")
+        self.contrast_probability = contrast_probability
+        self.synth_probability = synth_probability
+        self.crop_probability = crop_probability
+
+    @property
+    def active(self) -> bool:
+        return bool(self.contrast_probability or self.synth_probability or self.crop_probability)
+
+    def __call__(
+        self, image: np.ndarray, labels: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if self.crop_probability and rng.random() < self.crop_probability:
+            image, labels = heart_crop(image, labels, rng)
+        if self.synth_probability and rng.random() < self.synth_probability:
+            return synthesise(image, labels, rng).image, labels
+        if self.contrast_probability and rng.random() < self.contrast_probability:
+            return randomise_contrast(image, labels, rng), labels
+        return image, labels
