@@ -69,6 +69,15 @@ def _refusals(tmp_path):
     pre, post, _ = _ecv_maps(tmp_path)
     cases = {
         "missing input": (["predict", tmp_path / "nope.nii.gz", "-o", tmp_path / "o.nii.gz"], "no such file"),
+        "constant image": (
+            [
+                "predict",
+                _nifti(tmp_path / "const.nii.gz", np.ones((16, 16, 2), np.float32)),
+                "-o",
+                tmp_path / "o.nii.gz",
+            ],
+            "is constant",
+        ),
         "not an image": (["predict", notes, "-o", tmp_path / "o.nii.gz"], "not a NIfTI"),
         "corrupt NIfTI": (["predict", tmp_path / "corrupt.nii.gz", "-o", tmp_path / "o.nii.gz"], "cannot read"),
         "existing output": (["predict", image, "-o", tmp_path / "exists.nii.gz"], "--overwrite"),

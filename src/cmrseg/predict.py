@@ -260,6 +260,14 @@ def _guide_for(guide: Path | None, source: Path, image: Image) -> np.ndarray | N
     return labels.array
 
 
+def _check_values(array: np.ndarray, source: Path) -> None:
+    """Refuse, before any model loads, an image that holds NaN / inf or one value only."""
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{source.name} contains NaN or infinite values")
+    if array.size and array.min() == array.max():
+        raise ValueError(f"{source.name} is constant (all values {array.flat[0]}); nothing to segment")
+
+
 def predict_file(
     input_path: Path | str,
     output_path: Path | str,
@@ -292,6 +300,7 @@ def predict_file(
     images = []  # read and check every input (and guide) before writing anything
     for src, out in jobs:
         image = read_any(src, series=series)
+        _check_values(image.array, src)
         if invert not in (False, "off") and _looks_like_labels(image.array):
             raise ValueError(f"{src.name} looks like a label map (values 0-3 only); --invert applies to images")
         images.append((image, _guide_for(guide, src, image), out))
