@@ -451,3 +451,33 @@ def write_study(folder: Path, describe: bool = True, sax_per_slice: bool = False
     out["localiser"] = (uid, "localiser")
     (folder / "README.txt").write_text("scanner export\n")
     return out
+
+
+# --- Study context for a whole folder, and extra MOLLI series, for the study workflow (cmrseg study) ---
+
+
+def add_study_context(folder: Path) -> None:
+    """Give every ``.dcm`` file under ``folder`` one patient, study and frame of reference (what
+    DICOM SEG and Parametric Map writers copy), as :func:`write_study_series` does for one series;
+    an ImageType already there (a T1 map's) is kept."""
+    study, frame_of_reference = generate_uid(), generate_uid()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in sorted(folder.rglob("*.dcm")):
+            ds = pydicom.dcmread(path)
+            ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = "Phantom^Heart", "PH0001", "", "O"
+            ds.StudyInstanceUID, ds.StudyID, ds.AccessionNumber = study, "1", ""
+            ds.StudyDate, ds.StudyTime, ds.ReferringPhysicianName = "20240101", "120000", ""
+            ds.FrameOfReferenceUID, ds.PositionReferenceIndicator = frame_of_reference, ""
+            ds.Manufacturer = "cmrseg tests"
+            if "ImageType" not in ds:
+                ds.ImageType = ["ORIGINAL", "PRIMARY", "OTHER"]
+            ds.save_as(path, enforce_file_format=True)
+
+
+def write_molli_series(folder: Path, number: int, description: str, times: bool = True) -> str:
+    """A MOLLI series like :func:`write_study`'s (1 short-axis slice x 8 images of 32 x 32, on its
+    slice), with Siemens ``TI 180`` comments or, with ``times=False``, no inversion time at all;
+    returns the SeriesInstanceUID."""
+    tags = _molli_tags if times else None
+    return _study_series(folder, number, description, (1, 8), plane_orientation(LONG_AXIS), tags)

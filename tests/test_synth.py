@@ -122,3 +122,10 @@ def test_test_split_is_held_out_of_training_and_validation(tmp_path):
     assert len(va) == 4  # one eighth of the 31 or 32 others
     with pytest.raises(ValueError, match="fold != test_fold"):
         config_from_dict({**base, "fold": 0})
+
+
+def test_randomiser_crops_extra_masks_like_the_labels(slice_):
+    image, labels = slice_
+    r = ContrastRandomiser(0.0, 0.0, 1.0)
+    img, lab, (guide,) = r.apply(image, labels, np.random.default_rng(4), (labels.copy(),))
+    assert np.array_equal(guide, lab) and (lab > 0).mean() > (labels > 0).mean()

@@ -386,6 +386,33 @@ def _add_series_parser(sub: argparse._SubParsersAction) -> None:
     se.set_defaults(func=_series)
 
 
+def _study(a: argparse.Namespace) -> None:
+    from cmrseg.workflows.study import run_study
+
+    result = run_study(a.dicom_dir, a.output, hct=a.hct, model=a.model, overwrite=a.overwrite)
+    for item in result.series:
+        print(item.line())
+    for path in result.files:
+        print(path)
+    folders = sorted({path.parent for path in result.dicom_files})
+    for folder in folders:
+        n = sum(p.parent == folder for p in result.dicom_files)
+        print(f"{folder}/ ({n} DICOM file{'' if n == 1 else 's'})")
+    print(f"study {result.status}" + (f": {result.reason}" if result.reason else ""))
+    if result.status == "failed":
+        raise ValueError(f"{result.reason} (reasons per series in {result.out_dir / 'results.json'})")
+
+
+def _add_study_parser(sub: argparse._SubParsersAction) -> None:
+    st = sub.add_parser("study", help="process every series of a DICOM study: segmentation, function, T1/ECV, QC")
+    st.add_argument("dicom_dir", type=Path, help="study folder (scanner export, PACS download), searched recursively")
+    st.add_argument("-o", "--output", type=Path, required=True, help="folder (created) for results, DICOM, report")
+    st.add_argument("--hct", type=_HCT, help="haematocrit as a fraction (e.g. 0.42), for ECV from pre/post MOLLI")
+    st.add_argument("--model", default="default", help="segmentation model: shipped name or file")
+    st.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    st.set_defaults(func=_study)
+
+
 # ---- checks before any heavy import (standard library only) ----------------------------------
 
 #: command -> (argument, kind) of its inputs; kinds: image (a NIfTI file or a non-empty folder: DICOM
@@ -408,6 +435,7 @@ _INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
     "contours-to-mask": (("contours", "file"), ("like", "image")),
     "report": (("image", "image"), ("labels", "nifti"), ("metrics", "file"), ("map", "nifti")),
     "function": (("cine", "image"), ("ed", "image"), ("es", "image")),
+    "study": (("dicom_dir", "dir"),),
 }
 
 #: command -> (argument, kind, what must not exist without --overwrite, remove when the command fails);
@@ -429,10 +457,11 @@ _OUTPUTS: dict[str, tuple[str, str, str | None, bool]] = {
     "contours-to-mask": ("output", "file", "", True),
     "report": ("output", "dir", "index.html", True),
     "function": ("output", "file", "", True),
+    "study": ("output", "dir", "", False),  # a failed study keeps its results.json (why each series failed)
 }
 
 #: commands whose --model is used whatever the input (function and report may read labels instead)
-_MODEL_COMMANDS = ("predict", "segment-series", "t1-pipeline", "pseudo-label")
+_MODEL_COMMANDS = ("predict", "segment-series", "t1-pipeline", "pseudo-label", "study")
 
 
 def _is_nifti_name(path: Path) -> bool:
@@ -834,6 +863,7 @@ def build_parser() -> argparse.ArgumentParser:
     fn.add_argument("--overwrite", action="store_true")
     fn.set_defaults(func=_function)
     _add_series_parser(sub)
+    _add_study_parser(sub)
     return p
 
 

@@ -22,7 +22,17 @@ import numpy as np
 
 from cmrseg.preprocess import normalise_intensity
 
-__all__ = ["random_curve", "region_remap", "gin", "heart_crop", "rescale01", "region_weights", "randomise_contrast"]
+__all__ = [
+    "random_curve",
+    "region_remap",
+    "gin",
+    "heart_crop",
+    "rescale01",
+    "region_weights",
+    "randomise_contrast",
+    "heart_window",
+    "crop_to",
+]
 
 
 def rescale01(image: np.ndarray) -> np.ndarray:
@@ -102,29 +112,42 @@ def gin(image: np.ndarray, rng: np.random.Generator, layers: int = 4, channels: 
     return rescale01(alpha * out + (1.0 - alpha) * image)
 
 
+def heart_window(
+    labels: np.ndarray, rng: np.random.Generator, margin: tuple[float, float] = (1.2, 2.5)
+) -> tuple[int, int, int] | None:
+    """``(top, left, side)`` of a square around the labelled heart, ``margin`` times its largest
+    extent, centre jittered by up to 15% of the side; None for a slice without labels."""
+    rows, cols = np.nonzero(labels)
+    if len(rows) == 0:
+        return None
+    extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
+    side = int(np.clip(extent * rng.uniform(*margin), 16, max(labels.shape)))
+    cy = (rows.min() + rows.max()) / 2 + rng.uniform(-0.15, 0.15) * side
+    cx = (cols.min() + cols.max()) / 2 + rng.uniform(-0.15, 0.15) * side
+    return int(round(cy - side / 2)), int(round(cx - side / 2)), side
+
+
+def crop_to(array: np.ndarray, window: tuple[int, int, int], nearest: bool) -> np.ndarray:
+    """Cut ``window`` out of ``array`` (zero outside) and resize it back to ``array``'s shape."""
+    top, left, side = window
+    cut = np.pad(array, side)[top + side : top + 2 * side, left + side : left + 2 * side]
+    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    return cv2.resize(cut, (array.shape[1], array.shape[0]), interpolation=interp)
+
+
 def heart_crop(
     image: np.ndarray, labels: np.ndarray, rng: np.random.Generator, margin: tuple[float, float] = (1.2, 2.5)
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A square crop around the labelled heart, ``margin`` times its largest extent, resized back.
+    """A square crop around the labelled heart (:func:`heart_window`), resized back.
 
-    The crop centre is jittered by up to 15% of its side; outside the image it is zero-padded.
-    Returns ``(image, labels)`` of the input shape; unlabelled slices come back unchanged.
+    Returns ``(image, labels)`` of the input shape, the image renormalised to [0, 1] as a cropped
+    series would be; unlabelled slices come back unchanged.
     """
-    rows, cols = np.nonzero(labels)
-    if len(rows) == 0:
+    window = heart_window(labels, rng, margin)
+    if window is None:
         return image, labels
-    h, w = image.shape
-    extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
-    side = int(np.clip(extent * rng.uniform(*margin), 16, max(h, w)))
-    cy = (rows.min() + rows.max()) / 2 + rng.uniform(-0.15, 0.15) * side
-    cx = (cols.min() + cols.max()) / 2 + rng.uniform(-0.15, 0.15) * side
-    top, left = int(round(cy - side / 2)), int(round(cx - side / 2))
-    pad = side
-    img = np.pad(image, pad)[top + pad : top + pad + side, left + pad : left + pad + side]
-    lab = np.pad(labels, pad)[top + pad : top + pad + side, left + pad : left + pad + side]
-    img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
-    lab = cv2.resize(lab, (w, h), interpolation=cv2.INTER_NEAREST)
-    return normalise_intensity(img) if img.max() > img.min() else img, lab
+    img = crop_to(image, window, nearest=False)
+    return normalise_intensity(img) if img.max() > img.min() else img, crop_to(labels, window, nearest=True)
 
 
 def randomise_contrast(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -29,8 +29,9 @@ from cmrseg.io.datasets.layout import Case, Dataset
 from cmrseg.io.nifti import read_image, read_labels
 from cmrseg.losses import guided_loss
 from cmrseg.preprocess import fit_square, fit_square_labels, normalise_intensity
-from cmrseg.train.data import EpochSampler
+from cmrseg.train.data import EpochSampler, randomiser_of
 from cmrseg.train.module import SegmentationModule
+from cmrseg.train.randomise import ContrastRandomiser
 
 if TYPE_CHECKING:
     from cmrseg.predict import Predictor
@@ -184,9 +185,10 @@ class GuidedTorchSlices(torch.utils.data.Dataset):
         seed: int,
         perturb_probability: float,
         alpha: float | None = None,
+        randomiser: ContrastRandomiser | None = None,
     ) -> None:
         self.slices, self.augmenter, self.seed, self.perturb = slices, augmenter, seed, perturb_probability
-        self.alpha = alpha
+        self.alpha, self.randomiser = alpha, randomiser
 
     def __len__(self) -> int:
         return len(self.slices)
@@ -200,7 +202,10 @@ class GuidedTorchSlices(torch.utils.data.Dataset):
         if s.identical[j] or rng.random() < self.perturb:
             guide = perturb_guide(guide, rng)
         alpha = sample_alpha(rng) if self.alpha is None else self.alpha
-        image, (label, guide) = self.augmenter.apply(s.images[index], [s.labels[index], guide], rng)
+        image, label = s.images[index], s.labels[index]
+        if self.randomiser is not None:  # e.g. a synthetic MOLLI image of the slice, guided by its labels
+            image, label, (guide,) = self.randomiser.apply(image, label, rng, (guide,))
+        image, (label, guide) = self.augmenter.apply(image, [label, guide], rng)
         target = translate_guide(guide, label, alpha)
         x = np.concatenate([image[None], guide_channels(guide, alpha)])
         return (
@@ -219,6 +224,7 @@ def guided_loader(config: TrainConfig, slices: GuidedSlices) -> torch.utils.data
         config.seed,
         config.guide_perturb_probability,
         config.guide_alpha,
+        randomiser_of(config),
     )
     return torch.utils.data.DataLoader(
         data,

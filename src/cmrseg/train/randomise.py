@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cmrseg.train.contrast import heart_crop, randomise_contrast
+from cmrseg.preprocess import normalise_intensity
+from cmrseg.train.contrast import crop_to, heart_window, randomise_contrast
 from cmrseg.train.synth_mapping import synthesise
 
 __all__ = ["ContrastRandomiser"]
@@ -37,10 +38,23 @@ class ContrastRandomiser:
     def __call__(
         self, image: np.ndarray, labels: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
-        if self.crop_probability and rng.random() < self.crop_probability:
-            image, labels = heart_crop(image, labels, rng)
-        if self.synth_probability and rng.random() < self.synth_probability:
-            return synthesise(image, labels, rng).image, labels
-        if self.contrast_probability and rng.random() < self.contrast_probability:
-            return randomise_contrast(image, labels, rng), labels
+        image, labels, _ = self.apply(image, labels, rng)
         return image, labels
+
+    def apply(
+        self, image: np.ndarray, labels: np.ndarray, rng: np.random.Generator, masks: tuple[np.ndarray, ...] = ()
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Like calling it, with more masks (e.g. a guide) cropped alike."""
+        masks = list(masks)
+        if self.crop_probability and rng.random() < self.crop_probability:
+            window = heart_window(labels, rng)
+            if window is not None:
+                image = crop_to(image, window, nearest=False)
+                image = normalise_intensity(image) if image.max() > image.min() else image
+                labels = crop_to(labels, window, nearest=True)
+                masks = [crop_to(m, window, nearest=True) for m in masks]
+        if self.synth_probability and rng.random() < self.synth_probability:
+            return synthesise(image, labels, rng).image, labels, masks
+        if self.contrast_probability and rng.random() < self.contrast_probability:
+            return randomise_contrast(image, labels, rng), labels, masks
+        return image, labels, masks

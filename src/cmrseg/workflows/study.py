@@ -1,0 +1,666 @@
+"""A whole DICOM study in one call: every series found, classified and run through its chain.
+
+>>> from cmrseg.workflows import run_study
+>>> result = run_study("export/", "out/", hct=0.42)
+>>> result.status, [(s.kind, s.status, s.reason) for s in result.series]
+
+Chains, by the kind :func:`cmrseg.io.series.discover_series` gives each series:
+
+=================  ===========================================================================
+sax_cine           segmentation -> function (LV/RV EDV, ESV, EF, LV mass; only when the
+                   spacing is known) -> QC (classes, LV coverage, mid slice, ranges, uncertainty)
+lge, t2_weighted   segmentation -> QC (classes, uncertainty)
+t1_map, t2_map     segmentation -> median map value in the myocardium (ms) -> QC
+molli              the T1 pipeline (:func:`cmrseg.mapping.pipeline.process_series`: guided
+                   segmentation, registration, T1 and R² maps, blood T1) -> QC (classes, T1
+                   range, fit quality); a post-contrast series on the slices of a pre-contrast
+                   one, with ``hct``, gives the ECV map and value (on the pre-contrast row)
+others             lax_cine, localiser, other: skipped, saying why
+=================  ===========================================================================
+
+Status of a series: ``complete`` (every step of its chain ran), ``partial`` (the segmentation or
+fit ran, a later step did not: the reason names it), ``failed`` (the first step failed, or the
+segmentation found no heart: the reason is the error in one line), ``skipped`` (no chain for its
+kind). Of the study: ``failed`` when no series is complete or partial; ``partial`` when a series
+failed or is partial, or ``hct`` was given and no ECV came of it; else ``complete``. QC flags
+(:mod:`cmrseg.qc`) never change a status: they mark the results to look at first.
+
+A MOLLI series is post-contrast when its description says so (``post_contrast`` of the
+classification); when it says nothing, when its fitted blood T1 is under 1000 ms (native blood
+T1 is about 1500-2000 ms at 1.5 and 3 T, post-contrast 200-500 ms).
+
+Outputs, built in a temporary folder beside ``out_dir`` and renamed to it at the end, ``DONE``
+written last: ``results.json`` (every series: uid, number, kind, status, reason, values, QC
+flags, files), ``results.csv`` (:data:`CSV_COLUMNS`, one row per series), ``provenance.json``
+(versions, weights SHA-256, device, parameters, input series, start/end time), ``dicom/`` (a
+DICOM-SEG series per segmented series, T1 and ECV Parametric Maps from the T1 pipeline),
+``figures/`` and ``index.html``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import platform
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cmrseg import __version__, qc
+from cmrseg.device import resolve_device
+from cmrseg.function import CardiacFunction, cine_function
+from cmrseg.image import Image, LabelMap
+from cmrseg.io.atomic import atomic_directory, check_output
+from cmrseg.io.dicom import read_dicom_folder
+from cmrseg.io.dicom_out import write_dicom_seg, write_parametric_map
+from cmrseg.io.series import ClassifiedSeries, discover_series
+from cmrseg.io.tables import write_rows
+from cmrseg.labels import FOREGROUND, Label
+from cmrseg.mapping.ecv import check_haematocrit, map_quality, region_median
+from cmrseg.mapping.pipeline import PhaseResult, PipelineOptions, ecv_from_phases, process_series, reference_images
+from cmrseg.mapping.series import MappingSeries, read_series
+from cmrseg.predict import Predictor, resolve_model_path
+from cmrseg.preprocess import normalise_intensity
+from cmrseg.report.figures import save_figure
+from cmrseg.report.html import page_html, table_html
+from cmrseg.report.plots import overlay_figure
+
+__all__ = ["run_study", "StudyResult", "SeriesResult", "CSV_COLUMNS", "STATUSES"]
+
+STATUSES = ("complete", "partial", "failed", "skipped")
+_VALUES = (
+    "lv_edv_ml",
+    "lv_esv_ml",
+    "lv_ef_percent",
+    "lv_mass_g",
+    "rv_edv_ml",
+    "rv_esv_ml",
+    "rv_ef_percent",
+    "myo_t1_ms",
+    "myo_t2_ms",
+    "blood_t1_ms",
+    "ecv_percent",
+    "mean_r2",
+)
+_QC_NAMES = (
+    "classes_present",
+    "lv_coverage",
+    "mid_slice_lv_rv",
+    "lv_ef_percent",
+    "lv_edv_ml",
+    "lv_mass_g",
+    "myo_t1_ms",
+    "ecv_percent",
+    "fit_quality",
+    "uncertainty",
+)
+#: the columns of results.csv: values in the units their names end in; ``qc_<check>`` True when flagged
+CSV_COLUMNS = (
+    ("study", "series_uid", "series_number", "description", "kind", "status", "reason")
+    + _VALUES
+    + ("qc_flags",)
+    + tuple(f"qc_{n}" for n in _QC_NAMES)
+)
+_SKIPPED = {
+    "lax_cine": "long-axis cine: not processed (the shipped model segments short-axis images)",
+    "localiser": "localiser: nothing to measure",
+    "other": "not a kind this workflow processes",
+}
+_SHOWN = {  # values printed in a series' line: label, unit, decimals
+    "lv_ef_percent": ("LV EF", "%", 1),
+    "lv_edv_ml": ("EDV", " mL", 0),
+    "lv_esv_ml": ("ESV", " mL", 0),
+    "lv_mass_g": ("mass", " g", 0),
+    "rv_ef_percent": ("RV EF", "%", 1),
+    "myo_t1_ms": ("T1", " ms", 0),
+    "myo_t2_ms": ("T2", " ms", 0),
+    "ecv_percent": ("ECV", "%", 1),
+}
+_POST_BLOOD_T1_MS = 1000.0  # fitted blood T1 under this: post-contrast (module notes)
+_SAME_POSITION_MM = 1.0  # pre and post MOLLI slices this close pair up for ECV
+_MAX_FIGURES = 12  # overlays per series
+_PACKAGES = ("torch", "monai", "numpy", "scipy", "pydicom", "highdicom")
+
+
+@dataclass
+class SeriesResult:
+    """One series through its chain (module notes for the statuses).
+
+    ``values``: numbers in the units their names end in (``_ml``, ``_percent``, ``_g``, ``_ms``)
+    and a few descriptions (``contrast``, ``ed_frame``); ``qc``: the checks run; ``outputs`` and
+    ``figures``: files written, relative to the output folder; ``tag``: their name stem.
+    """
+
+    uid: str
+    number: int | None
+    description: str
+    kind: str
+    classification: str
+    tag: str
+    status: str = "running"
+    reason: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    qc: list[qc.QcCheck] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def finish(self) -> None:
+        """Set the status of a series whose first step ran: complete, or partial with the reasons."""
+        self.status = "partial" if self.problems else "complete"
+        self.reason = "; ".join(self.problems) if self.problems else "done: " + ", ".join(self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (non-finite numbers as None)."""
+        keys = ("uid", "number", "description", "kind", "classification", "status", "reason", "outputs")
+        doc = {k: getattr(self, k) for k in keys}
+        doc["values"] = {k: _finite(v) for k, v in self.values.items()}
+        doc["qc_flags"] = qc.qc_table(self.qc)
+        return doc
+
+    def csv_row(self, study: str) -> dict[str, Any]:
+        """The row of results.csv (:data:`CSV_COLUMNS`)."""
+        row = {"study": study, "series_uid": self.uid, "series_number": self.number, "description": self.description}
+        row |= {"kind": self.kind, "status": self.status, "reason": self.reason}
+        row |= {k: self.values[k] for k in _VALUES if k in self.values}
+        row["qc_flags"] = ";".join(qc.flagged_names(self.qc))
+        row |= {f"qc_{c.name}": c.flagged for c in self.qc if c.name in _QC_NAMES}
+        return row
+
+    def line(self) -> str:
+        """One line: number, kind, status, the main values, the QC flags, and why when not complete."""
+        number = "-" if self.number is None else str(self.number)
+        shown = [
+            f"{label} {self.values[k]:.{d}f}{unit}"
+            for k, (label, unit, d) in _SHOWN.items()
+            if isinstance(self.values.get(k), float) and np.isfinite(self.values[k])
+        ]
+        flags = qc.flagged_names(self.qc)
+        text = f"{number:>5}  {self.kind:<11}  {self.status:<8}  {', '.join(shown)}"
+        text += f"  flags: {', '.join(flags)}" if flags else ""
+        return text.rstrip() + (f"  ({self.reason})" if self.status != "complete" else "")
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """A study through :func:`run_study`: its status (module notes), why, every series, the files."""
+
+    study: str
+    status: str
+    reason: str
+    series: tuple[SeriesResult, ...]
+    out_dir: Path
+    files: tuple[Path, ...]
+
+    @property
+    def dicom_files(self) -> list[Path]:
+        """The DICOM-SEG and Parametric Map files written."""
+        return [self.out_dir / f for s in self.series for f in s.outputs if f.startswith("dicom/")]
+
+
+@dataclass(frozen=True)
+class _Mapped:
+    """A MOLLI series through the T1 pipeline, kept for the pre/post pairing."""
+
+    item: ClassifiedSeries
+    result: SeriesResult
+    series: MappingSeries
+    phase: PhaseResult
+    post: bool
+
+
+class _Run:
+    """What the chains of one study share: folders, options, and the model, loaded once."""
+
+    def __init__(self, folder: Path, model: str, predictor: Predictor | None) -> None:
+        self.folder, self.model, self.given = folder, model, predictor is not None
+        self.tmp = Path()
+        self.pipeline = PipelineOptions()
+        self.used: dict[str, str] = {}  # role -> model name
+        self._predictor = predictor
+
+    def predictor(self) -> Predictor:
+        """The segmentation model: the one given, or ``model`` loaded on first use."""
+        if self._predictor is None:
+            self._predictor = Predictor(self.model)
+        self.used["segmentation"] = self.model
+        return self._predictor
+
+    def device(self) -> str:
+        if self._predictor is not None:
+            return str(getattr(self._predictor, "device", "unknown"))
+        return str(resolve_device("auto")) if self.used else "none (no model ran)"
+
+
+def _finite(v: Any) -> Any:
+    return None if isinstance(v, float) and not np.isfinite(v) else v
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, (ValueError, OSError)) else f"{type(exc).__name__}: {text}"
+
+
+def _attempt(res: SeriesResult, step: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``; a failure is recorded as a problem of ``step`` (the series becomes partial)."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - a later step failing leaves the earlier results
+        res.problems.append(f"{step} not done: {_one_line(exc)}")
+        return None
+
+
+def _frames(array: np.ndarray) -> np.ndarray:
+    """``(X, Y[, Z[, T]])`` as ``(X, Y, Z, T)``: the DICOM reader drops length-1 axes, T first."""
+    return array[:, :, None, None] if array.ndim == 2 else array[..., None] if array.ndim == 3 else array
+
+
+def _read(run: _Run, item: ClassifiedSeries) -> Image:
+    with warnings.catch_warnings():  # files that are not DICOM are listed once, by discover_series
+        warnings.filterwarnings("ignore", message=".*skipped as not DICOM images")
+        return read_dicom_folder(run.folder, series=item.uid)
+
+
+def _sources(run: _Run, image: Image) -> list[Path] | Path:
+    """The source files of ``image`` (in one folder, as usual), else the study folder to search."""
+    folder = Path(image.metadata.get("source", ""))
+    files = [folder / name for col in image.metadata.get("files", []) for name in col]
+    return files if files and all(f.is_file() for f in files) else run.folder
+
+
+def _write_seg(run: _Run, res: SeriesResult, labels: LabelMap) -> None:
+    name = f"dicom/{res.tag}_seg"
+    files = write_dicom_seg(labels, _sources(run, labels), run.tmp / name, f"cmrseg {res.kind} segmentation")
+    res.outputs += [f"{name}/{f.name}" for f in files]
+    res.steps.append("DICOM-SEG")
+
+
+def _write_map(run: _Run, res: SeriesResult, values: np.ndarray, image: Image, quantity: str) -> None:
+    name = f"dicom/{res.tag}_{quantity.lower()}.dcm"
+    source, uid = _sources(run, image), image.metadata.get("series_uid")
+    write_parametric_map(values, source, run.tmp / name, quantity=quantity, series=uid)
+    res.outputs.append(name)
+    res.steps.append(f"{quantity} map")
+
+
+def _overlays(run: _Run, res: SeriesResult, volume: np.ndarray, labels: np.ndarray, title: str) -> None:
+    """PNG overlays of up to :data:`_MAX_FIGURES` slices of ``(X, Y, Z)`` images and labels."""
+    norm = normalise_intensity(volume)
+    n = volume.shape[2]
+    for z in sorted({int(round(z)) for z in np.linspace(0, n - 1, min(n, _MAX_FIGURES))}):
+        name = f"figures/{res.tag}_z{z:02d}.png"
+        save_figure(overlay_figure(norm[:, :, z], labels[:, :, z], f"{title}, slice {z}"), run.tmp / name, dpi=72)
+        res.figures.append(name)
+
+
+def _uncertainty(predictor: Predictor, volume: np.ndarray, labels: np.ndarray) -> qc.QcCheck:
+    """:func:`cmrseg.qc.check_uncertainty` of ``(X, Y, Z)`` labels, from the model's probabilities
+    on the same images, normalised as :meth:`Predictor.predict_array` does."""
+    probabilities = predictor.predict_probabilities(np.moveaxis(normalise_intensity(volume), 2, 0))
+    return qc.check_uncertainty(probabilities, np.moveaxis(labels, 2, 0))
+
+
+def _segment(run: _Run, item: ClassifiedSeries, res: SeriesResult) -> tuple[Image, np.ndarray]:
+    """The first step of the segmenting chains: the image and its labels; ValueError without a heart."""
+    image = _read(run, item)
+    labels = run.predictor().predict_array(image.array)
+    if not np.isin(labels, FOREGROUND).any():
+        raise ValueError("the segmentation found no heart (no RV, myocardium or LV in any image)")
+    res.steps.append("segmentation")
+    return image, labels
+
+
+def _after_segmentation(run: _Run, res: SeriesResult, image: Image, labels: np.ndarray, frame: int) -> None:
+    """The steps every segmented series shares: uncertainty, DICOM-SEG, overlays (of ``frame``)."""
+    volume, lab = _frames(image.array)[..., frame], _frames(labels)[..., frame]
+    check = _attempt(res, "uncertainty", _uncertainty, run.predictor(), volume, lab)
+    res.qc += [check] if check is not None else []
+    _attempt(res, "DICOM-SEG", _write_seg, run, res, LabelMap.like(image, labels))
+    _attempt(res, "figures", _overlays, run, res, volume, lab, f"{res.kind} {res.number}, frame {frame}")
+
+
+def _function(image: Image, labels: np.ndarray) -> CardiacFunction:
+    if not image.metadata.get("spacing_known", True):
+        raise ValueError("the images record no spacing, so volumes in mL cannot be computed")
+    if labels.shape[3] < 2:
+        raise ValueError(f"{labels.shape[3]} frame: ED and ES need a cine")
+    return cine_function(labels, tuple(image.spacing[:3]))
+
+
+def _cine_chain(run: _Run, item: ClassifiedSeries, res: SeriesResult) -> None:
+    image, labels = _segment(run, item, res)
+    cine = _frames(labels)
+    fn = _attempt(res, "function", _function, image, cine)
+    frame = 0
+    if fn is not None:
+        res.values |= fn.to_dict()
+        res.qc += qc.check_function(res.values)
+        res.steps.append("function")
+        frame = int(fn.ed_frame or 0)
+    ed = cine[..., frame]
+    res.qc = [qc.check_classes_present(ed), qc.check_lv_coverage(ed), qc.check_mid_slice(ed)] + res.qc
+    _after_segmentation(run, res, image, labels, frame)
+
+
+def _stack_chain(run: _Run, item: ClassifiedSeries, res: SeriesResult) -> None:
+    """LGE, T2-weighted and scanner maps: segmentation (+ the myocardial median of a map) and QC."""
+    image, labels = _segment(run, item, res)
+    volume, lab = _frames(image.array)[..., 0], _frames(labels)[..., 0]
+    res.qc.append(qc.check_classes_present(lab))
+    if item.kind in ("t1_map", "t2_map"):
+        median, n = region_median(volume, lab == Label.MYO)
+        if n == 0:
+            res.problems.append("map values not done: no finite map value in the segmented myocardium")
+        else:
+            res.values[f"myo_{item.kind[:2]}_ms"] = median
+            res.steps.append("map values")
+            if item.kind == "t1_map" and item.post_contrast is not None:
+                res.qc.append(qc.check_t1(median, item.post_contrast))
+    _after_segmentation(run, res, image, labels, 0)
+
+
+def _molli_figures(run: _Run, res: SeriesResult, phase: PhaseResult) -> None:
+    refs = reference_images(phase.segmentation)
+    volume = np.stack([phase.registered[:, :, z, refs[z]] for z in range(len(refs))], axis=2)
+    _overlays(run, res, volume, phase.labels, f"MOLLI {res.number}, guide")
+
+
+def _molli_values(item: ClassifiedSeries, res: SeriesResult, phase: PhaseResult) -> bool:
+    """Myocardial and blood T1, fit quality and the contrast phase; returns post-contrast or not."""
+    myo = phase.labels == Label.MYO
+    t1, n = region_median(phase.maps.result.value, myo)
+    blood = phase.blood_t1_ms[np.isfinite(phase.blood_t1_ms)]
+    res.values |= {"myo_t1_ms": t1, "blood_t1_ms": float(np.median(blood)) if blood.size else float("nan")}
+    post = item.post_contrast
+    if post is None and blood.size:
+        post = bool(np.median(blood) < _POST_BLOOD_T1_MS)
+    said = "the description" if item.post_contrast is not None else "the fitted blood T1"
+    res.values["contrast"] = "unknown" if post is None else f"{'post' if post else 'pre'} (from {said})"
+    res.qc.append(qc.check_classes_present(phase.labels))
+    if n == 0:
+        res.problems.append("T1 values not done: no fitted pixel in the myocardium")
+        return bool(post)
+    quality = map_quality(phase.maps.result, myo)
+    res.values |= {"mean_r2": quality.mean_r2, "fraction_r2_below_0_95": quality.fraction_r2_below_0_95}
+    res.qc += [qc.check_fit_quality(phase.maps.result.r2, myo)]
+    res.qc += [qc.check_t1(t1, post)] if post is not None else []
+    return bool(post)
+
+
+def _molli_chain(run: _Run, item: ClassifiedSeries, res: SeriesResult) -> _Mapped:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*skipped as not DICOM images")
+        series = read_series(run.folder, "InversionTime", series=item.uid)
+    run.used |= {"t1_pipeline_guide": run.pipeline.guide_model, "t1_pipeline": run.pipeline.model}
+    phase = process_series(series, run.pipeline)
+    res.steps.append("T1 pipeline")
+    post = _molli_values(item, res, phase)
+    _attempt(res, "DICOM-SEG", _write_seg, run, res, LabelMap.like(series.image, phase.segmentation.labels))
+    _attempt(res, "T1 map", _write_map, run, res, phase.maps.result.value, series.image, "T1")
+    _attempt(res, "figures", _molli_figures, run, res, phase)
+    return _Mapped(item, res, series, phase, post)
+
+
+_CHAINS: dict[str, Callable[[_Run, ClassifiedSeries, SeriesResult], _Mapped | None]] = {
+    "sax_cine": _cine_chain,
+    "lge": _stack_chain,
+    "t2_weighted": _stack_chain,
+    "t1_map": _stack_chain,
+    "t2_map": _stack_chain,
+    "molli": _molli_chain,
+}
+
+
+def _process(run: _Run, item: ClassifiedSeries, index: int) -> tuple[SeriesResult, _Mapped | None]:
+    """One series through its chain; a failure of its first step is recorded, never raised."""
+    tag = f"{index:02d}_{item.kind}_{item.number if item.number is not None else 'x'}"
+    res = SeriesResult(item.uid, item.number, item.description, item.kind, item.reason, tag)
+    chain = _CHAINS.get(item.kind)
+    if chain is None:
+        res.status, res.reason = "skipped", _SKIPPED.get(item.kind, "no chain for this kind")
+        res.reason += f" ({item.reason})" if item.kind == "other" else ""
+        return res, None
+    if item.problem:
+        res.status, res.reason = "failed", f"not readable as one image: {item.problem}"
+        return res, None
+    try:
+        return res, chain(run, item, res)
+    except Exception as exc:  # noqa: BLE001 - one series failing must not stop the study
+        res.status, res.reason = "failed", _one_line(exc)
+        return res, None
+
+
+def _same_slices(a: Image, b: Image) -> bool:
+    """Whether two mapping series image the same slices (shape, orientation, positions within 1 mm)."""
+    if a.shape[:3] != b.shape[:3] or not np.allclose(a.affine[:3, :3], b.affine[:3, :3], atol=0.05):
+        return False
+    pa, pb = a.metadata.get("slice_positions_mm", []), b.metadata.get("slice_positions_mm", [])
+    return len(pa) == len(pb) and np.allclose(pa, pb, atol=_SAME_POSITION_MM)
+
+
+def _ecv(run: _Run, pre: _Mapped, post: _Mapped, hct: float) -> None:
+    ecv = ecv_from_phases(pre.phase, post.phase, hct)
+    value, n = region_median(ecv, pre.phase.labels == Label.MYO)
+    if n == 0:
+        raise ValueError("no finite ECV in the myocardium (blood T1 missing, or not shorter after contrast)")
+    pre.result.values |= {"ecv_percent": value, "ecv_post_series": post.item.number}
+    post.result.values["ecv_on_series"] = pre.item.number
+    pre.result.qc.append(qc.check_plausible("ecv_percent", value))
+    pre.result.steps.append("ECV")
+    _attempt(pre.result, "ECV map", _write_map, run, pre.result, ecv, pre.series.image, "ECV")
+
+
+def _pair_ecv(run: _Run, mapped: list[_Mapped], hct: float | None) -> str:
+    """ECV of each post-contrast MOLLI with a pre-contrast one on its slices (with ``hct``); the
+    study-level reason when ``hct`` was given and no ECV came of it, else ``""``."""
+    pres, pairs = [m for m in mapped if not m.post], []
+    for post in (m for m in mapped if m.post):
+        pre = next((p for p in pres if _same_slices(p.series.image, post.series.image)), None)
+        if pre is not None:
+            pres.remove(pre)
+            pairs.append((pre, post))
+    if hct is None:
+        return ""
+    for pre, post in pairs:
+        _attempt(pre.result, "ECV", _ecv, run, pre, post, hct)
+    if any("ecv_percent" in pre.result.values for pre, _ in pairs):
+        return ""
+    if not any(m.post for m in mapped):
+        return f"hct {hct:g} given but no post-contrast MOLLI series was processed, so no ECV"
+    if not pairs:
+        return f"hct {hct:g} given but no pre-contrast MOLLI lies on the slices of a post-contrast one, so no ECV"
+    return f"hct {hct:g} given but the ECV failed (see the MOLLI series)"
+
+
+def _study_status(results: list[SeriesResult], note: str) -> tuple[str, str]:
+    processable = [r for r in results if r.status != "skipped"]
+    done = [r for r in processable if r.status in ("complete", "partial")]
+    if not done:
+        why = "every series failed" if processable else "no series of a kind this workflow processes"
+        return "failed", f"nothing could be processed: {why}"
+    reasons = [f"{n} of {len(processable)} series {s}" for s in ("failed", "partial") if (n := _count(results, s))]
+    reasons += [note] if note else []
+    return ("partial", "; ".join(reasons)) if reasons else ("complete", "")
+
+
+def _count(results: list[SeriesResult], status: str) -> int:
+    return sum(r.status == status for r in results)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _models(run: _Run) -> list[dict[str, Any]]:
+    out = []
+    for role, name in run.used.items():
+        path = resolve_model_path(name)
+        entry = {"role": role, "model": name, "file": str(path), "sha256": _sha256(path)}
+        if role == "segmentation" and run.given:
+            entry["note"] = "predictor given by the caller: recorded as the model named by `model`"
+        out.append(entry)
+    return out
+
+
+def _provenance(run: _Run, params: dict, found: list[ClassifiedSeries], times: tuple[datetime, datetime]) -> dict:
+    p = run.pipeline
+    pipeline = {"alpha": p.alpha, "register": p.register, "model": p.model, "guide_model": p.guide_model}
+    pipeline |= {"blood_erode_px": p.blood_erode_px, "myo_erode_px": p.myo_erode_px}
+    thresholds = {"plausible_ranges": qc.PLAUSIBLE_RANGES, "entropy_max": qc.ENTROPY_MAX, "min_lv_slices": qc.MIN_LV_SLICES}
+    thresholds |= {"fit_mean_r2_min": qc.FIT_MEAN_R2_MIN, "fit_low_r2_fraction_max": qc.FIT_LOW_R2_FRACTION_MAX}
+    return {
+        "cmrseg": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": {name: _version(name) for name in _PACKAGES},
+        "models": _models(run),
+        "device": run.device(),
+        "parameters": params | {"t1_pipeline": pipeline, "qc": thresholds, "post_blood_t1_ms": _POST_BLOOD_T1_MS},
+        "input_series": [
+            {"uid": s.uid, "number": s.number, "kind": s.kind, "description": s.description, "files": s.n_files}
+            for s in found
+        ],
+        "started": times[0].isoformat(),
+        "finished": times[1].isoformat(),
+        "duration_s": round((times[1] - times[0]).total_seconds(), 3),
+    }
+
+
+def _series_html(r: SeriesResult) -> list[str]:
+    number = "-" if r.number is None else r.number
+    parts = [
+        f"<h2 id='{r.tag}'>Series {number}: {r.kind}, {r.status}</h2>",
+        f"<p>{html.escape(r.description)}: {html.escape(r.reason)}<br><small>{html.escape(r.classification)}</small></p>",
+    ]
+    shown = {k: v for k, v in r.values.items() if v is not None}
+    if shown:
+        parts.append(table_html([shown]))
+    if r.qc:
+        rows = [{"check": c.name, "flag": "FLAG" if c.flagged else "ok", "reason": c.reason} for c in r.qc]
+        parts.append(table_html(rows))
+    parts.append("".join(f"<img src='{f}' alt='{f}'>" for f in r.figures))
+    return parts
+
+
+def _page(study: str, status: str, reason: str, results: list[SeriesResult]) -> str:
+    parts = [f"<h1>Study {html.escape(study)}: {status}</h1>", f"<p>{html.escape(reason)}</p>" if reason else ""]
+    issues = [r for r in results if r.status != "complete"]
+    if issues:
+        items = "".join(
+            f"<li><a href='#{r.tag}'>Series {r.number} ({r.kind})</a>: {r.status}: {html.escape(r.reason)}</li>"
+            for r in issues
+        )
+        parts.append(f"<h2>Failed, partial and skipped series</h2><ul>{items}</ul>")
+    for r in results:
+        parts += _series_html(r)
+    return page_html(f"cmrseg study {study}", parts)
+
+
+def _write_outputs(tmp: Path, result: StudyResult, provenance: dict) -> None:
+    """results.json, results.csv, provenance.json, index.html, then DONE (last)."""
+    results = list(result.series)
+    doc = {"study": result.study, "status": result.status, "reason": result.reason}
+    doc["series"] = [r.to_dict() for r in results]
+    (tmp / "results.json").write_text(json.dumps(doc, indent=1))
+    write_rows(tmp / "results.csv", [r.csv_row(result.study) for r in results], list(CSV_COLUMNS))
+    (tmp / "provenance.json").write_text(json.dumps(provenance, indent=1))
+    (tmp / "index.html").write_text(_page(result.study, result.status, result.reason, results))
+    (tmp / "DONE").write_text(f"{provenance['finished']} {result.status}\n")
+
+
+def _check_arguments(dicom_dir: Path | str, out_dir: Path | str, hct: float | None, overwrite: bool) -> None:
+    folder, out = Path(dicom_dir), Path(out_dir)
+    if not folder.exists():
+        raise FileNotFoundError(f"DICOM folder {folder}: no such folder")
+    if not folder.is_dir():
+        raise ValueError(f"DICOM folder {folder} is a file; give the folder of the study")
+    if hct is not None:
+        check_haematocrit(hct)
+    check_output(out, overwrite)
+    if folder.resolve() == out.resolve() or folder.resolve() in out.resolve().parents:
+        raise ValueError(f"output {out} lies inside the DICOM folder {folder}; a rerun would read it as input")
+
+
+def run_study(
+    dicom_dir: Path | str,
+    out_dir: Path | str,
+    hct: float | None = None,
+    model: str = "default",
+    overwrite: bool = False,
+    predictor: Predictor | None = None,
+) -> StudyResult:
+    """Find, classify and process every series of a DICOM study; write results, DICOM and a page.
+
+    Parameters
+    ----------
+    dicom_dir : Path or str
+        The study folder (a scanner export or PACS download), searched recursively.
+    out_dir : Path or str
+        Output folder to create (module notes for what it holds); it appears only when complete.
+    hct : float, optional
+        Haematocrit, a fraction in (0, 1), for ECV from a pre- and post-contrast MOLLI pair.
+    model : str
+        Segmentation model (shipped name or file) loaded when ``predictor`` is not given.
+    overwrite : bool
+        Replace an existing ``out_dir`` (only once the new one is complete).
+    predictor : Predictor, optional
+        An already loaded model, e.g. shared by the studies of a cohort.
+
+    Returns
+    -------
+    StudyResult
+        The study's status and reason, and every series with its status, reason, values and QC.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``dicom_dir`` is not there.
+    FileExistsError
+        ``out_dir`` exists and ``overwrite`` is false.
+    ValueError
+        A bad ``hct``, ``out_dir`` inside ``dicom_dir``, or no DICOM image in ``dicom_dir``.
+        A series that fails does not raise: it is recorded, and the others go on.
+    """
+    _check_arguments(dicom_dir, out_dir, hct, overwrite)
+    folder, out = Path(dicom_dir), Path(out_dir)
+    started = datetime.now(UTC)
+    found = discover_series(folder)
+    run, done = _Run(folder, model, predictor), []
+    params = {"dicom_dir": str(folder.resolve()), "out_dir": str(out.resolve()), "hct": hct, "model": model}
+    params |= {"overwrite": overwrite, "predictor": "given by the caller" if predictor is not None else "loaded here"}
+
+    def fill(tmp: Path) -> None:
+        run.tmp = tmp
+        processed = [_process(run, item, i) for i, item in enumerate(found)]
+        results = [r for r, _ in processed]
+        note = _pair_ecv(run, [m for _, m in processed if m is not None], hct)
+        for r in results:
+            if r.status == "running":
+                r.finish()
+        status, reason = _study_status(results, note)
+        names = ("results.json", "results.csv", "provenance.json", "index.html", "DONE")
+        result = StudyResult(folder.resolve().name, status, reason, tuple(results), out, tuple(out / n for n in names))
+        _write_outputs(tmp, result, _provenance(run, params, found, (started, datetime.now(UTC))))
+        done.append(result)
+
+    atomic_directory(out, overwrite, fill)
+    return done[0]
