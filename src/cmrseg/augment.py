@@ -18,19 +18,19 @@ import numpy as np
 __all__ = ["AUGMENTATIONS", "Augmenter", "build_transforms"]
 
 
+def _affine(scale: tuple[float, float], shift: float, p: float) -> A.Affine:
+    """Scaling and a shift of up to ``shift`` of the image size, zero outside."""
+    return A.Affine(
+        scale=scale, translate_percent=(-shift, shift), p=p, border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=0
+    )
+
+
 def _basic() -> list[A.BasicTransform]:
     return [
         A.HorizontalFlip(p=0.5),
         A.VerticalFlip(p=0.5),
         A.RandomRotate90(p=1.0),
-        A.Affine(
-            scale=(0.8, 1.2),
-            translate_percent=(-0.05, 0.05),
-            p=0.7,
-            border_mode=cv2.BORDER_CONSTANT,
-            fill=0,
-            fill_mask=0,
-        ),
+        _affine((0.8, 1.2), 0.05, 0.7),
     ]
 
 
@@ -63,14 +63,7 @@ def _anycontrast() -> list[A.BasicTransform]:
         A.VerticalFlip(p=0.5),
         A.RandomRotate90(p=1.0),
         A.Rotate(limit=(-180, 180), border_mode=cv2.BORDER_CONSTANT, fill=0, fill_mask=0, p=0.7),
-        A.Affine(
-            scale=(0.65, 1.5),
-            translate_percent=(-0.08, 0.08),
-            p=0.8,
-            border_mode=cv2.BORDER_CONSTANT,
-            fill=0,
-            fill_mask=0,
-        ),
+        _affine((0.65, 1.5), 0.08, 0.8),
         A.GridDistortion(num_steps=5, distort_limit=(-0.2, 0.2), p=0.2),
         A.RandomGamma(gamma_limit=(60, 170), p=0.5),
         A.Illumination(mode="gaussian", intensity_range=(0.05, 0.2), p=0.3),
