@@ -23,6 +23,7 @@ _API = {
     "write_labels": "cmrseg.io.nifti",
     "read_dicom_folder": "cmrseg.io.dicom",
     "discover_series": "cmrseg.io.series",
+    "run_study": "cmrseg.workflows.study",
     "write_dicom_seg": "cmrseg.io.dicom_out",
     "write_parametric_map": "cmrseg.io.dicom_out",
     "Predictor": "cmrseg.predict",

@@ -27,11 +27,14 @@ failed or is partial, or ``hct`` was given and no ECV came of it; else ``complet
 
 A MOLLI series is post-contrast when its description says so (``post_contrast`` of the
 classification); when it says nothing, when its fitted blood T1 is under 1000 ms (native blood
-T1 is about 1500-2000 ms at 1.5 and 3 T, post-contrast 200-500 ms).
+T1 is about 1500-2000 ms at 1.5 and 3 T, post-contrast 200-500 ms); when neither is known, it is
+taken as pre-contrast. A post-contrast series pairs with the first pre-contrast one on the same
+slices (same grid and orientation, slice positions within 1 mm).
 
 Outputs, built in a temporary folder beside ``out_dir`` and renamed to it at the end, ``DONE``
 written last: ``results.json`` (every series: uid, number, kind, status, reason, values, QC
-flags, files), ``results.csv`` (:data:`CSV_COLUMNS`, one row per series), ``provenance.json``
+flags, files), ``results.csv`` (one row per series, columns
+:data:`cmrseg.workflows.study_results.CSV_COLUMNS`), ``provenance.json``
 (versions, weights SHA-256, device, parameters, input series, start/end time), ``dicom/`` (a
 DICOM-SEG series per segmented series, T1 and ECV Parametric Maps from the T1 pipeline),
 ``figures/`` and ``index.html``.
@@ -39,21 +42,16 @@ DICOM-SEG series per segmented series, T1 and ECV Parametric Maps from the T1 pi
 
 from __future__ import annotations
 
-import hashlib
-import html
-import json
-import platform
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cmrseg import __version__, qc
+from cmrseg import qc
 from cmrseg.device import resolve_device
 from cmrseg.function import CardiacFunction, cine_function
 from cmrseg.image import Image, LabelMap
@@ -61,149 +59,26 @@ from cmrseg.io.atomic import atomic_directory, check_output
 from cmrseg.io.dicom import read_dicom_folder
 from cmrseg.io.dicom_out import write_dicom_seg, write_parametric_map
 from cmrseg.io.series import ClassifiedSeries, discover_series
-from cmrseg.io.tables import write_rows
 from cmrseg.labels import FOREGROUND, Label
 from cmrseg.mapping.ecv import check_haematocrit, map_quality, region_median
 from cmrseg.mapping.pipeline import PhaseResult, PipelineOptions, ecv_from_phases, process_series, reference_images
 from cmrseg.mapping.series import MappingSeries, read_series
-from cmrseg.predict import Predictor, resolve_model_path
+from cmrseg.predict import Predictor
 from cmrseg.preprocess import normalise_intensity
 from cmrseg.report.figures import save_figure
-from cmrseg.report.html import page_html, table_html
 from cmrseg.report.plots import overlay_figure
+from cmrseg.workflows.study_results import SeriesResult, StudyResult, model_records, provenance, write_results
 
-__all__ = ["run_study", "StudyResult", "SeriesResult", "CSV_COLUMNS", "STATUSES"]
+__all__ = ["run_study", "StudyResult", "SeriesResult"]
 
-STATUSES = ("complete", "partial", "failed", "skipped")
-_VALUES = (
-    "lv_edv_ml",
-    "lv_esv_ml",
-    "lv_ef_percent",
-    "lv_mass_g",
-    "rv_edv_ml",
-    "rv_esv_ml",
-    "rv_ef_percent",
-    "myo_t1_ms",
-    "myo_t2_ms",
-    "blood_t1_ms",
-    "ecv_percent",
-    "mean_r2",
-)
-_QC_NAMES = (
-    "classes_present",
-    "lv_coverage",
-    "mid_slice_lv_rv",
-    "lv_ef_percent",
-    "lv_edv_ml",
-    "lv_mass_g",
-    "myo_t1_ms",
-    "ecv_percent",
-    "fit_quality",
-    "uncertainty",
-)
-#: the columns of results.csv: values in the units their names end in; ``qc_<check>`` True when flagged
-CSV_COLUMNS = (
-    ("study", "series_uid", "series_number", "description", "kind", "status", "reason")
-    + _VALUES
-    + ("qc_flags",)
-    + tuple(f"qc_{n}" for n in _QC_NAMES)
-)
 _SKIPPED = {
     "lax_cine": "long-axis cine: not processed (the shipped model segments short-axis images)",
     "localiser": "localiser: nothing to measure",
     "other": "not a kind this workflow processes",
 }
-_SHOWN = {  # values printed in a series' line: label, unit, decimals
-    "lv_ef_percent": ("LV EF", "%", 1),
-    "lv_edv_ml": ("EDV", " mL", 0),
-    "lv_esv_ml": ("ESV", " mL", 0),
-    "lv_mass_g": ("mass", " g", 0),
-    "rv_ef_percent": ("RV EF", "%", 1),
-    "myo_t1_ms": ("T1", " ms", 0),
-    "myo_t2_ms": ("T2", " ms", 0),
-    "ecv_percent": ("ECV", "%", 1),
-}
 _POST_BLOOD_T1_MS = 1000.0  # fitted blood T1 under this: post-contrast (module notes)
 _SAME_POSITION_MM = 1.0  # pre and post MOLLI slices this close pair up for ECV
 _MAX_FIGURES = 12  # overlays per series
-_PACKAGES = ("torch", "monai", "numpy", "scipy", "pydicom", "highdicom")
-
-
-@dataclass
-class SeriesResult:
-    """One series through its chain (module notes for the statuses).
-
-    ``values``: numbers in the units their names end in (``_ml``, ``_percent``, ``_g``, ``_ms``)
-    and a few descriptions (``contrast``, ``ed_frame``); ``qc``: the checks run; ``outputs`` and
-    ``figures``: files written, relative to the output folder; ``tag``: their name stem.
-    """
-
-    uid: str
-    number: int | None
-    description: str
-    kind: str
-    classification: str
-    tag: str
-    status: str = "running"
-    reason: str = ""
-    values: dict[str, Any] = field(default_factory=dict)
-    qc: list[qc.QcCheck] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
-    figures: list[str] = field(default_factory=list)
-    steps: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    def finish(self) -> None:
-        """Set the status of a series whose first step ran: complete, or partial with the reasons."""
-        self.status = "partial" if self.problems else "complete"
-        self.reason = "; ".join(self.problems) if self.problems else "done: " + ", ".join(self.steps)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (non-finite numbers as None)."""
-        keys = ("uid", "number", "description", "kind", "classification", "status", "reason", "outputs")
-        doc = {k: getattr(self, k) for k in keys}
-        doc["values"] = {k: _finite(v) for k, v in self.values.items()}
-        doc["qc_flags"] = qc.qc_table(self.qc)
-        return doc
-
-    def csv_row(self, study: str) -> dict[str, Any]:
-        """The row of results.csv (:data:`CSV_COLUMNS`)."""
-        row = {"study": study, "series_uid": self.uid, "series_number": self.number, "description": self.description}
-        row |= {"kind": self.kind, "status": self.status, "reason": self.reason}
-        row |= {k: self.values[k] for k in _VALUES if k in self.values}
-        row["qc_flags"] = ";".join(qc.flagged_names(self.qc))
-        row |= {f"qc_{c.name}": c.flagged for c in self.qc if c.name in _QC_NAMES}
-        return row
-
-    def line(self) -> str:
-        """One line: number, kind, status, the main values, the QC flags, and why when not complete."""
-        number = "-" if self.number is None else str(self.number)
-        shown = [
-            f"{label} {self.values[k]:.{d}f}{unit}"
-            for k, (label, unit, d) in _SHOWN.items()
-            if isinstance(self.values.get(k), float) and np.isfinite(self.values[k])
-        ]
-        flags = qc.flagged_names(self.qc)
-        text = f"{number:>5}  {self.kind:<11}  {self.status:<8}  {', '.join(shown)}"
-        text += f"  flags: {', '.join(flags)}" if flags else ""
-        return text.rstrip() + (f"  ({self.reason})" if self.status != "complete" else "")
-
-
-@dataclass(frozen=True)
-class StudyResult:
-    """A study through :func:`run_study`: its status (module notes), why, every series, the files."""
-
-    study: str
-    status: str
-    reason: str
-    series: tuple[SeriesResult, ...]
-    out_dir: Path
-    files: tuple[Path, ...]
-
-    @property
-    def dicom_files(self) -> list[Path]:
-        """The DICOM-SEG and Parametric Map files written."""
-        return [self.out_dir / f for s in self.series for f in s.outputs if f.startswith("dicom/")]
 
 
 @dataclass(frozen=True)
@@ -238,10 +113,6 @@ class _Run:
         if self._predictor is not None:
             return str(getattr(self._predictor, "device", "unknown"))
         return str(resolve_device("auto")) if self.used else "none (no model ran)"
-
-
-def _finite(v: Any) -> Any:
-    return None if isinstance(v, float) and not np.isfinite(v) else v
 
 
 def _one_line(exc: BaseException) -> str:
@@ -495,96 +366,38 @@ def _count(results: list[SeriesResult], status: str) -> int:
     return sum(r.status == status for r in results)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _run_all(run: _Run, found: list[ClassifiedSeries], hct: float | None) -> tuple[list[SeriesResult], str, str]:
+    """Every series through its chain, then ECV; the results and the study's status and reason."""
+    processed = [_process(run, item, i) for i, item in enumerate(found)]
+    results = [r for r, _ in processed]
+    note = _pair_ecv(run, [m for _, m in processed if m is not None], hct)
+    for r in results:
+        if r.status == "running":
+            r.finish()
+    return (results, *_study_status(results, note))
 
 
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _models(run: _Run) -> list[dict[str, Any]]:
-    out = []
-    for role, name in run.used.items():
-        path = resolve_model_path(name)
-        entry = {"role": role, "model": name, "file": str(path), "sha256": _sha256(path)}
-        if role == "segmentation" and run.given:
-            entry["note"] = "predictor given by the caller: recorded as the model named by `model`"
-        out.append(entry)
-    return out
-
-
-def _provenance(run: _Run, params: dict, found: list[ClassifiedSeries], times: tuple[datetime, datetime]) -> dict:
+def _parameters(run: _Run, out: Path, hct: float | None, overwrite: bool) -> dict[str, Any]:
+    """Every parameter of a run, for provenance.json."""
     p = run.pipeline
     pipeline = {"alpha": p.alpha, "register": p.register, "model": p.model, "guide_model": p.guide_model}
     pipeline |= {"blood_erode_px": p.blood_erode_px, "myo_erode_px": p.myo_erode_px}
-    thresholds = {"plausible_ranges": qc.PLAUSIBLE_RANGES, "entropy_max": qc.ENTROPY_MAX, "min_lv_slices": qc.MIN_LV_SLICES}
-    thresholds |= {"fit_mean_r2_min": qc.FIT_MEAN_R2_MIN, "fit_low_r2_fraction_max": qc.FIT_LOW_R2_FRACTION_MAX}
+    thresholds = {"plausible_ranges": qc.PLAUSIBLE_RANGES, "entropy_max": qc.ENTROPY_MAX}
+    thresholds |= {"min_lv_slices": qc.MIN_LV_SLICES, "fit_mean_r2_min": qc.FIT_MEAN_R2_MIN}
+    thresholds |= {"fit_low_r2": qc.FIT_LOW_R2, "fit_low_r2_fraction_max": qc.FIT_LOW_R2_FRACTION_MAX}
+    given = "given by the caller" if run.given else "loaded here"
     return {
-        "cmrseg": __version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": {name: _version(name) for name in _PACKAGES},
-        "models": _models(run),
-        "device": run.device(),
-        "parameters": params | {"t1_pipeline": pipeline, "qc": thresholds, "post_blood_t1_ms": _POST_BLOOD_T1_MS},
-        "input_series": [
-            {"uid": s.uid, "number": s.number, "kind": s.kind, "description": s.description, "files": s.n_files}
-            for s in found
-        ],
-        "started": times[0].isoformat(),
-        "finished": times[1].isoformat(),
-        "duration_s": round((times[1] - times[0]).total_seconds(), 3),
+        "dicom_dir": str(run.folder.resolve()),
+        "out_dir": str(out.resolve()),
+        "hct": hct,
+        "model": run.model,
+        "overwrite": overwrite,
+        "predictor": given,
+        "t1_pipeline": pipeline,
+        "post_contrast_below_blood_t1_ms": _POST_BLOOD_T1_MS,
+        "same_slice_mm": _SAME_POSITION_MM,
+        "qc": thresholds,
     }
-
-
-def _series_html(r: SeriesResult) -> list[str]:
-    number = "-" if r.number is None else r.number
-    parts = [
-        f"<h2 id='{r.tag}'>Series {number}: {r.kind}, {r.status}</h2>",
-        f"<p>{html.escape(r.description)}: {html.escape(r.reason)}<br><small>{html.escape(r.classification)}</small></p>",
-    ]
-    shown = {k: v for k, v in r.values.items() if v is not None}
-    if shown:
-        parts.append(table_html([shown]))
-    if r.qc:
-        rows = [{"check": c.name, "flag": "FLAG" if c.flagged else "ok", "reason": c.reason} for c in r.qc]
-        parts.append(table_html(rows))
-    parts.append("".join(f"<img src='{f}' alt='{f}'>" for f in r.figures))
-    return parts
-
-
-def _page(study: str, status: str, reason: str, results: list[SeriesResult]) -> str:
-    parts = [f"<h1>Study {html.escape(study)}: {status}</h1>", f"<p>{html.escape(reason)}</p>" if reason else ""]
-    issues = [r for r in results if r.status != "complete"]
-    if issues:
-        items = "".join(
-            f"<li><a href='#{r.tag}'>Series {r.number} ({r.kind})</a>: {r.status}: {html.escape(r.reason)}</li>"
-            for r in issues
-        )
-        parts.append(f"<h2>Failed, partial and skipped series</h2><ul>{items}</ul>")
-    for r in results:
-        parts += _series_html(r)
-    return page_html(f"cmrseg study {study}", parts)
-
-
-def _write_outputs(tmp: Path, result: StudyResult, provenance: dict) -> None:
-    """results.json, results.csv, provenance.json, index.html, then DONE (last)."""
-    results = list(result.series)
-    doc = {"study": result.study, "status": result.status, "reason": result.reason}
-    doc["series"] = [r.to_dict() for r in results]
-    (tmp / "results.json").write_text(json.dumps(doc, indent=1))
-    write_rows(tmp / "results.csv", [r.csv_row(result.study) for r in results], list(CSV_COLUMNS))
-    (tmp / "provenance.json").write_text(json.dumps(provenance, indent=1))
-    (tmp / "index.html").write_text(_page(result.study, result.status, result.reason, results))
-    (tmp / "DONE").write_text(f"{provenance['finished']} {result.status}\n")
 
 
 def _check_arguments(dicom_dir: Path | str, out_dir: Path | str, hct: float | None, overwrite: bool) -> None:
@@ -645,21 +458,15 @@ def run_study(
     started = datetime.now(UTC)
     found = discover_series(folder)
     run, done = _Run(folder, model, predictor), []
-    params = {"dicom_dir": str(folder.resolve()), "out_dir": str(out.resolve()), "hct": hct, "model": model}
-    params |= {"overwrite": overwrite, "predictor": "given by the caller" if predictor is not None else "loaded here"}
+    params = _parameters(run, out, hct, overwrite)
 
     def fill(tmp: Path) -> None:
         run.tmp = tmp
-        processed = [_process(run, item, i) for i, item in enumerate(found)]
-        results = [r for r, _ in processed]
-        note = _pair_ecv(run, [m for _, m in processed if m is not None], hct)
-        for r in results:
-            if r.status == "running":
-                r.finish()
-        status, reason = _study_status(results, note)
+        results, status, reason = _run_all(run, found, hct)
         names = ("results.json", "results.csv", "provenance.json", "index.html", "DONE")
         result = StudyResult(folder.resolve().name, status, reason, tuple(results), out, tuple(out / n for n in names))
-        _write_outputs(tmp, result, _provenance(run, params, found, (started, datetime.now(UTC))))
+        times = (started, datetime.now(UTC))
+        write_results(tmp, result, provenance(model_records(run.used, run.given), run.device(), params, found, times))
         done.append(result)
 
     atomic_directory(out, overwrite, fill)
