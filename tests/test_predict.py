@@ -58,7 +58,8 @@ def _validation_patients(bundle, n=2):
     subjects = [f"patient{i:03d}" for i in range(1, 101)]
     acdc = data_path("acdc")
     present = sorted({p.name.split("_")[0] for p in acdc.glob("*.h5")})
-    held = kfold_subjects([s for s in subjects if s in present], cfg["folds"], cfg["seed"])[cfg["fold"]]
+    fold = cfg["fold"] if cfg.get("test_fold") is None else cfg["test_fold"]  # never trained on
+    held = kfold_subjects([s for s in subjects if s in present], cfg["folds"], cfg["seed"])[fold]
     return acdc, sorted(held)[:n]
 
 
