@@ -24,6 +24,7 @@ _API = {
     "read_dicom_folder": "cmrseg.io.dicom",
     "discover_series": "cmrseg.io.series",
     "run_study": "cmrseg.workflows.study",
+    "run_cohort": "cmrseg.workflows.cohort",
     "write_dicom_seg": "cmrseg.io.dicom_out",
     "write_parametric_map": "cmrseg.io.dicom_out",
     "Predictor": "cmrseg.predict",

@@ -413,10 +413,39 @@ def _add_study_parser(sub: argparse._SubParsersAction) -> None:
     st.set_defaults(func=_study)
 
 
+def _cohort(a: argparse.Namespace) -> None:
+    from cmrseg.workflows.cohort import run_cohort
+
+    result = run_cohort(a.source, a.output, a.scheduler, a.workers, a.hct, a.model, a.retries, progress=True)
+    for s in result.studies:
+        if s.status != "complete":
+            print(f"{s.study}  {s.status}  {s.reason}")
+    for path in result.files:
+        print(path)
+    counts, resumed = result.counts, sum(s.resumed for s in result.studies)
+    line = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("complete", "partial", "failed"))
+    print(f"cohort: {line}" + (f" ({resumed} done by an earlier run)" if resumed else ""))
+    if len(result.failed) == len(result.studies):
+        raise ValueError(f"every study failed (reasons in {result.out_dir / 'qc.html'})")
+
+
+def _add_cohort_parser(sub: argparse._SubParsersAction) -> None:
+    co = sub.add_parser("cohort", help="run `study` on every study of a cohort in parallel (Dask), resumable")
+    co.add_argument("source", type=Path, help="folder with one sub-folder per study, or a CSV: study,path[,hct]")
+    co.add_argument("-o", "--output", type=Path, required=True, help="folder: studies/, cohort.csv, qc.html")
+    where = co.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", help="address of a running Dask scheduler (docs/cohort.md), e.g. tcp://host:8786")
+    where.add_argument("--workers", type=int, help="local worker processes (default 1), each holding a model")
+    co.add_argument("--hct", type=_HCT, help="haematocrit for studies whose CSV row gives none (ECV)")
+    co.add_argument("--model", default="default", help="segmentation model: shipped name or file")
+    co.add_argument("--retries", type=int, default=1, help="worker deaths a study may cause before it fails")
+    co.set_defaults(func=_cohort)
+
+
 # ---- checks before any heavy import (standard library only) ----------------------------------
 
 #: command -> (argument, kind) of its inputs; kinds: image (a NIfTI file or a non-empty folder: DICOM
-#: or NIfTI files), nifti (a NIfTI file), file, dir, mask (a number, or a NIfTI file)
+#: or NIfTI files), nifti (a NIfTI file), file, dir, mask (a number, or a NIfTI file), any (exists)
 _INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
     "convert": (("src", "dir"),),
     "train": (("config", "file"),),
@@ -436,6 +465,7 @@ _INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
     "report": (("image", "image"), ("labels", "nifti"), ("metrics", "file"), ("map", "nifti")),
     "function": (("cine", "image"), ("ed", "image"), ("es", "image")),
     "study": (("dicom_dir", "dir"),),
+    "cohort": (("source", "any"),),
 }
 
 #: command -> (argument, kind, what must not exist without --overwrite, remove when the command fails);
@@ -458,10 +488,11 @@ _OUTPUTS: dict[str, tuple[str, str, str | None, bool]] = {
     "report": ("output", "dir", "index.html", True),
     "function": ("output", "file", "", True),
     "study": ("output", "dir", "", False),  # a failed study keeps its results.json (why each series failed)
+    "cohort": ("output", "dir", None, False),  # an existing one resumes; its complete studies are kept
 }
 
 #: commands whose --model is used whatever the input (function and report may read labels instead)
-_MODEL_COMMANDS = ("predict", "segment-series", "t1-pipeline", "pseudo-label", "study")
+_MODEL_COMMANDS = ("predict", "segment-series", "t1-pipeline", "pseudo-label", "study", "cohort")
 
 
 def _is_nifti_name(path: Path) -> bool:
@@ -566,6 +597,8 @@ def _preflight(a: argparse.Namespace) -> None:
             _check_output(Path(getattr(a, arg)), kind, what, getattr(a, "overwrite", False))
     if a.command in _MODEL_COMMANDS or a.command == "report" and a.labels is None:
         _check_model(str(a.model or ("guided" if getattr(a, "guide", None) else "default")))
+    if a.command == "cohort" and (a.workers is not None and a.workers < 1 or a.retries < 0):
+        raise ValueError(f"--workers must be >= 1 and --retries >= 0, got {a.workers} and {a.retries}")
     if getattr(a, "device", None) is not None:
         from cmrseg.device import check_device
 
@@ -864,6 +897,7 @@ def build_parser() -> argparse.ArgumentParser:
     fn.set_defaults(func=_function)
     _add_series_parser(sub)
     _add_study_parser(sub)
+    _add_cohort_parser(sub)
     return p
 
 

@@ -3,6 +3,7 @@
 Imported lazily, so ``import cmrseg.workflows`` loads none of them::
 
     from cmrseg.workflows import run_study     # a whole DICOM study (cmrseg.workflows.study)
+    from cmrseg.workflows import run_cohort    # every study under a folder, on Dask (cmrseg.workflows.cohort)
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ _API = {
     "run_study": "cmrseg.workflows.study",
     "StudyResult": "cmrseg.workflows.study",
     "SeriesResult": "cmrseg.workflows.study",
+    "run_cohort": "cmrseg.workflows.cohort",
+    "CohortResult": "cmrseg.workflows.cohort",
 }
 
 __all__ = sorted(_API)
