@@ -57,7 +57,7 @@ def test_dicom_folder_with_several_series(tmp_path, capsys, rng):
     [
         (np.full((20, 20, 2), 5.0, np.float32), "constant"),
         (np.where(np.eye(20)[..., None] > 0, np.nan, 1.0).astype(np.float32), "NaN"),
-        (np.ones((4, 100, 2), np.float32), "too small"),
+        (np.arange(800, dtype=np.float32).reshape(4, 100, 2), "too small"),
     ],
 )
 def test_bad_image_content(tmp_path, capsys, array, msg):
