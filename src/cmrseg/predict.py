@@ -34,7 +34,7 @@ __all__ = [
 
 _WEIGHTS = Path(__file__).parent / "weights"
 #: shipped model names -> files in the package
-MODEL_NAMES: dict[str, str] = {"default": "default.pt", "guided": "guided.pt"}
+MODEL_NAMES: dict[str, str] = {"default": "default.pt", "guided": "guided.pt", "anycontrast": "anycontrast.pt"}
 
 
 def resolve_model_path(model: str | Path) -> Path:
