@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import acdc_held_out  # noqa: E402
 
 from cmrseg.aha import aha_stack, septum_angle  # noqa: E402
-from cmrseg.evaluate import apex_side, slice_levels  # noqa: E402
+from cmrseg.geometry import apex_side, slice_levels  # noqa: E402
 from cmrseg.io.datasets.layout import load_dataset  # noqa: E402
 from cmrseg.io.nifti import read_image, read_labels  # noqa: E402
 from cmrseg.labels import Label  # noqa: E402

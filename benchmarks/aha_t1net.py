@@ -27,39 +27,15 @@ from scipy import ndimage
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA, REPO  # noqa: E402
 
-from cmrseg.aha import REFERENCES, AhaConvention, aha_segments, rv_insertion_points, septum_angle  # noqa: E402
+from cmrseg.aha import REFERENCES, AhaConvention, rv_insertion_points, septum_angle  # noqa: E402
 from cmrseg.io.datasets.t1net import load_t1net  # noqa: E402
 from cmrseg.labels import Label  # noqa: E402
 from cmrseg.predict import Predictor  # noqa: E402
 
-PAD, CONTACT = 64, 4
+sys.path.insert(0, str(REPO))
+from tests.aha_reference import CONTACT, agreement, oracle_septum, ring_labels  # noqa: E402
 
-
-def ring_labels(ring: np.ndarray) -> np.ndarray:
-    """T1NET ring -> labels with MYO = ring and LV = its filled inside."""
-    myo = ring > 0
-    labels = np.zeros(ring.shape, np.uint8)
-    labels[myo] = Label.MYO
-    labels[ndimage.binary_fill_holes(myo) & ~myo] = Label.LV
-    return labels
-
-
-def oracle_septum(ring: np.ndarray) -> float:
-    """Septal direction from the reference's own segment numbers."""
-    centre = np.argwhere(ring > 0).mean(0)
-    segs = (2,) if ring.max() <= 4 else (2, 3)
-    pts = np.concatenate([np.argwhere(ring == s) for s in segs]) - centre
-    return float(np.angle(np.exp(1j * np.arctan2(pts[:, 0], pts[:, 1])).mean()))
-
-
-def agreement(
-    labels: np.ndarray, ring: np.ndarray, septum: float | None = None, convention: AhaConvention | None = None
-) -> float:
-    apical = ring.max() <= 4
-    conv = convention or AhaConvention(contact_px=CONTACT)
-    seg = aha_segments(labels, "apical" if apical else "basal", conv, septum=septum)
-    ours = seg[ring > 0].astype(int) - (12 if apical else 0)  # T1NET numbers apical segments 1-4
-    return float(np.mean(ours == ring[ring > 0]))
+PAD = 64
 
 
 ROTATIONS = np.arange(-180, 180)  # degrees, for the convention scan

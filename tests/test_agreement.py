@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from cmrseg.agreement import agreement, bland_altman_figure
+from cmrseg.agreement import agreement
+from cmrseg.report.plots import bland_altman_figure
 
 
 def test_bland_altman_hand_computed():

@@ -1,9 +1,11 @@
 import numpy as np
 import pytest
 
-from cmrseg.evaluate import apex_side, evaluate_arrays, evaluate_paths, slice_levels, summarise
+from cmrseg.evaluate import evaluate_arrays, summarise
+from cmrseg.geometry import apex_side, slice_levels
 from cmrseg.image import LabelMap
 from cmrseg.io.nifti import write_labels
+from cmrseg.workflows.evaluate import evaluate_paths
 
 
 def _stack(shift=0, n=9, size=64, r_cav=10, r_epi=15):
@@ -108,8 +110,8 @@ def test_discretisation_floor_is_sub_pixel_and_below_real_errors():
 
 
 def test_volume_agreement_with_three_cases(tmp_path):
-    from cmrseg.evaluate import load_cases, volume_agreement
     from cmrseg.io.tables import read_rows
+    from cmrseg.workflows.evaluate import load_cases, volume_agreement
 
     for d in ("p", "r", "r2"):
         (tmp_path / d).mkdir()

@@ -181,8 +181,8 @@ def test_cli_times_mismatch_writes_nothing(tmp_path, capsys):
 
 
 def test_t1net_agrees_with_careful_fit_and_sits_below_reference():
-    from benchmarks.mapping import careful_fit
     from cmrseg.io.datasets.t1net import load_t1net
+    from tests.reference_fits import careful_fit
 
     d = load_t1net(data_path("t1net") / "precontrast_testsets.mat")
     series, tis, mask = d["input"][0].astype(float), d["TI"][0].astype(float), d["myoMask"][0] > 0
@@ -314,7 +314,8 @@ def test_ambiguous_polarity_is_flagged():
 
 
 def test_pruned_flip_search_equals_refining_every_flip_position(rng):
-    from cmrseg.mapping.fitter import MOLLI, fit_separable
+    from cmrseg.mapping.fitter import fit_separable
+    from cmrseg.mapping.models import MOLLI
 
     for ti in (np.sort(TI), TI_GAP):
         t1 = np.exp(rng.uniform(np.log(150), np.log(3000), 6000))
@@ -329,8 +330,8 @@ def test_pruned_flip_search_equals_refining_every_flip_position(rng):
 
 
 def test_t1net_myocardium_matches_exhaustive_least_squares():
-    from benchmarks.mapping import exhaustive_fit, exhaustive_fit_vectorised
     from cmrseg.io.datasets.t1net import load_t1net
+    from tests.reference_fits import exhaustive_fit, exhaustive_fit_vectorised
 
     ours, ref, check = [], [], []
     for contrast in ("pre", "post"):
@@ -386,7 +387,8 @@ def test_decay_fits_match_scipy_least_squares_on_noisy_data(rng, fit, offset):
 
 def test_pruned_flip_search_equals_every_position_on_t1net():
     from cmrseg.io.datasets.t1net import load_t1net
-    from cmrseg.mapping.fitter import MOLLI, fit_separable
+    from cmrseg.mapping.fitter import fit_separable
+    from cmrseg.mapping.models import MOLLI
 
     for contrast in ("pre", "post"):
         d = load_t1net(data_path("t1net") / f"{contrast}contrast_testsets.mat")
@@ -401,9 +403,9 @@ def test_pruned_flip_search_equals_every_position_on_t1net():
 
 @pytest.mark.parametrize("cols", ["MOLLI", "IR", "DECAY", "DECAY_OFFSET"])
 def test_newton_derivatives_match_finite_differences(rng, cols):
-    from cmrseg.mapping import fitter
+    from cmrseg.mapping import fitter, models
 
-    basis = getattr(fitter, cols)
+    basis = getattr(models, cols).basis
     t = np.array([0.0, 25.0, 100.0, 180.0, 700.0, 1100.0, 2000.0])
     y = rng.normal(0, 1, (5, len(t))) + np.linspace(-1, 2, len(t))
     x = np.log(rng.uniform(50, 1500, 5))
@@ -416,3 +418,30 @@ def test_newton_derivatives_match_finite_differences(rng, cols):
     d = 1e-4
     np.testing.assert_allclose(h1, (h(x + d) - h(x - d)) / (2 * d), rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(h2, (h(x + d) - 2 * h(x) + h(x - d)) / d**2, rtol=1e-3, atol=1e-6)
+
+
+def test_a_fit_names_only_its_own_quantity():
+    ti = np.array([100.0, 180.0, 260.0, 1100.0, 1180.0, 1900.0, 2700.0, 3500.0])
+    molli = fit_t1_molli(np.abs(molli_signal(ti, 1.0, 2.0, 600.0)), ti)
+    assert molli.quantity == "T1" and molli.t1 == pytest.approx(600.0, rel=1e-3)
+    with pytest.raises(AttributeError, match="T1 fit, so it has no .t2"):
+        _ = molli.t2
+    te = np.array([0.0, 25.0, 55.0])
+    t2 = fit_t2(100.0 * np.exp(-te / 45.0), te)
+    assert t2.quantity == "T2" and t2.t2 == pytest.approx(45.0, rel=1e-5)
+    with pytest.raises(AttributeError, match="no .t1rho"):
+        _ = t2.t1rho
+
+
+def test_one_description_of_each_signal_model():
+    """The fitter's separable models and the named signal functions are the same curves."""
+    from cmrseg.mapping import models as m
+
+    t = np.array([0.0, 35.0, 100.0, 180.0, 900.0, 2500.0])
+    np.testing.assert_allclose(m.MOLLI.signal(t, [1.3, 2.4], 650.0), m.molli_signal(t, 1.3, 2.4, 650.0), rtol=1e-12)
+    np.testing.assert_allclose(m.IR.signal(t, [2.0], 1100.0), m.ir2_signal(t, 2.0, 1100.0), rtol=1e-12)
+    np.testing.assert_allclose(m.DECAY.signal(t, [90.0], 45.0), m.exp_decay(t, 90.0, 45.0), rtol=1e-12)
+    np.testing.assert_allclose(
+        m.DECAY_OFFSET.signal(t, [90.0, 7.0], 45.0), m.exp_decay_offset(t, 90.0, 45.0, 7.0), rtol=1e-12
+    )
+    assert m.MOLLI.signal(t, [1.0, 2.0], 500.0)[0] == pytest.approx(-1.0)  # S(0) = A - B

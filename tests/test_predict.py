@@ -13,6 +13,13 @@ def predictor():
     return Predictor("default", device="cpu")
 
 
+@pytest.fixture(scope="module")
+def example_prediction(predictor):
+    """The shipped model's labels of the example cine stack, predicted once: ``(image, labels)``."""
+    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz")
+    return image, predictor.predict_image(image)
+
+
 def test_largest_components_keeps_biggest_blob_per_class():
     lab = np.zeros((10, 10), np.uint8)
     lab[1:5, 1:5] = 3
@@ -30,17 +37,15 @@ def test_output_is_on_the_input_grid(predictor, rng, shape):
     assert set(np.unique(out)) <= {0, 1, 2, 3}
 
 
-def test_predict_image_keeps_affine(predictor):
-    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz")
-    labels = predictor.predict_image(image)
+def test_predict_image_keeps_affine(example_prediction):
+    image, labels = example_prediction
     np.testing.assert_array_equal(labels.affine, image.affine)
     assert labels.spacing == image.spacing and labels.shape == image.shape
 
 
-def test_shipped_model_segments_the_example(predictor):
-    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz")
+def test_shipped_model_segments_the_example(example_prediction):
     ref = read_labels(EXAMPLES / "mnms2_001_SA_ED_gt.nii.gz").array
-    pred = predictor.predict_image(image).array
+    pred = example_prediction[1].array
     assert dice(pred == 3, ref == 3) > 0.8
 
 
@@ -78,7 +83,7 @@ def test_shipped_model_on_two_acdc_validation_patients(predictor):
 
 
 def test_predictor_round_trip_through_nifti(tmp_path, predictor):
-    from cmrseg.predict import predict_file
+    from cmrseg.workflows.predict import predict_file
 
     image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz")
     small = Image(image.array[:, :, 4:7], image.spacing, image.affine)

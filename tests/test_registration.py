@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import heart_phantom
 from scipy import ndimage
 
 from cmrseg.mapping.registration import RigidTransform, register_masks, register_series, warp_image, warp_labels
 from cmrseg.metrics import dice
+from tests.conftest import heart_phantom
 
 
 def test_recovers_a_known_shift_and_rotation():

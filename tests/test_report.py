@@ -60,8 +60,8 @@ def test_bullseye_puts_segment_one_on_top_and_numbers_counter_clockwise():
 
 
 def test_agreement_table_and_bland_altman_plots_are_shown(tmp_path):
-    from cmrseg.agreement import bland_altman_figure
     from cmrseg.report.figures import save_figure
+    from cmrseg.report.plots import bland_altman_figure
 
     png = tmp_path / "ev" / "bland_altman_LV.png"
     png.parent.mkdir()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Agreement", "agreement", "bland_altman_figure"]
+__all__ = ["Agreement", "agreement", "paired_finite"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class Agreement:
     loa_high: float
 
 
-def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def paired_finite(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Paired values ``(N,)`` with non-finite pairs dropped; ``ValueError`` when unpaired or under 3 pairs left."""
     a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
     if a.shape != b.shape:
         raise ValueError(f"agreement needs paired values, got {a.size} and {b.size}")
@@ -41,7 +42,7 @@ def agreement(a: np.ndarray, b: np.ndarray) -> Agreement:
     import pandas as pd
     import pingouin as pg
 
-    a, b = _pairs(a, b)
+    a, b = paired_finite(a, b)
     n = len(a)
     long = pd.DataFrame(
         {"target": np.tile(np.arange(n), 2), "rater": np.repeat(["a", "b"], n), "value": np.concatenate([a, b])}
@@ -54,22 +55,3 @@ def agreement(a: np.ndarray, b: np.ndarray) -> Agreement:
     diff = a - b
     bias, sd = float(diff.mean()), float(diff.std(ddof=1))
     return Agreement(n, icc, ci, bias, bias - 1.96 * sd, bias + 1.96 * sd)
-
-
-def bland_altman_figure(a: np.ndarray, b: np.ndarray, xlabel: str = "mean", ylabel: str = "difference"):  # noqa: ANN201
-    """A Bland-Altman plot (pingouin) as a matplotlib figure."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import pingouin as pg
-
-    a, b = _pairs(a, b)
-    fig, ax = plt.subplots(figsize=(5, 4))
-    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # zero-spread differences: CI bands degenerate
-        pg.plot_blandaltman(a, b, ax=ax)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    fig.tight_layout()
-    return fig

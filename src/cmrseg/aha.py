@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from cmrseg.geometry import slice_levels
 from cmrseg.labels import Label
+from cmrseg.masks import as_stack
 
 __all__ = [
     "septum_angle",
@@ -180,8 +182,6 @@ def aha_stack(
     if labels.ndim != 3:
         raise ValueError(f"expected an (X, Y, Z) stack, got {labels.shape}")
     if levels is None:
-        from cmrseg.evaluate import slice_levels
-
         levels = slice_levels(labels, apex)
     out = np.zeros(labels.shape, np.uint8)
     for z, level in enumerate(levels):
@@ -235,8 +235,8 @@ def map_value_tables(
     myocardium of the per-slice values (partial volume with blood); ``apex``: the stack's
     orientation for the slice levels. Segments need RV contact.
     """
-    lab = labels[:, :, None] if labels.ndim == 2 else labels
-    value = value_map[:, :, None] if value_map.ndim == 2 else value_map
+    lab = as_stack(labels)
+    value = as_stack(value_map)
     if value.shape != lab.shape:
         raise ValueError(f"map shape {value.shape} and labels {lab.shape} differ; they must share one grid")
 

@@ -15,6 +15,8 @@ import albumentations as A
 import cv2
 import numpy as np
 
+from cmrseg.preprocess import invert_intensity
+
 __all__ = ["AUGMENTATIONS", "Augmenter", "build_transforms"]
 
 
@@ -113,7 +115,5 @@ class Augmenter:
         out = self._compose(image=image.astype(np.float32), masks=[m.astype(np.uint8) for m in masks])
         img = np.clip(out["image"], 0.0, 1.0).astype(np.float32)
         if self.invert_probability > 0 and rng.random() < self.invert_probability:
-            from cmrseg.preprocess import invert_intensity
-
             img = invert_intensity(img)
         return img, [np.asarray(m).astype(np.uint8) for m in out["masks"]]

@@ -12,11 +12,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import ndimage
 
+from cmrseg.geometry import slice_levels
 from cmrseg.labels import Label
 
 __all__ = [
     "MYOCARDIAL_DENSITY_G_PER_ML",
     "CardiacFunction",
+    "voxel_volume_ml",
+    "ejection_fraction",
     "label_volumes_ml",
     "volume_curve_ml",
     "detect_ed_es",
@@ -37,17 +40,27 @@ def _check(labels: np.ndarray, spacing: tuple[float, ...], ndim: int) -> None:
         raise ValueError(f"need (dx, dy, dz) spacing in mm for volumes, got {spacing}")
 
 
+def voxel_volume_ml(spacing: tuple[float, ...]) -> float:
+    """Volume of one voxel in mL from its ``(dx, dy, dz)`` spacing in mm (1 mL = 1000 mm^3)."""
+    return float(np.prod(spacing[:3])) / 1000.0
+
+
+def ejection_fraction(edv: float, esv: float) -> float:
+    """Ejection fraction in percent, ``100 (EDV - ESV) / EDV``; NaN when EDV is not positive."""
+    return float(100.0 * (edv - esv) / edv) if edv > 0 else float("nan")
+
+
 def label_volumes_ml(labels: np.ndarray, spacing: tuple[float, ...]) -> dict[str, float]:
     """Volumes in mL of RV, MYO and LV in a ``(X, Y, Z)`` stack."""
     _check(labels, spacing, 3)
-    voxel_ml = float(np.prod(spacing[:3])) / 1000.0
+    voxel_ml = voxel_volume_ml(spacing)
     return {lab.name: float((labels == lab).sum() * voxel_ml) for lab in (Label.RV, Label.MYO, Label.LV)}
 
 
 def volume_curve_ml(cine: np.ndarray, spacing: tuple[float, ...], label: Label = Label.LV) -> np.ndarray:
     """``(T,)`` volume of ``label`` in mL for each frame of an ``(X, Y, Z, T)`` cine."""
     _check(cine, spacing, 4)
-    return (cine == label).sum((0, 1, 2)) * float(np.prod(spacing[:3])) / 1000.0
+    return (cine == label).sum((0, 1, 2)) * voxel_volume_ml(spacing)
 
 
 def detect_ed_es(lv_volumes_ml: np.ndarray) -> tuple[int, int]:
@@ -100,10 +113,6 @@ class CardiacFunction:
         return out
 
 
-def _ef(edv: float, esv: float) -> float:
-    return float(100.0 * (edv - esv) / edv) if edv > 0 else float("nan")
-
-
 def cardiac_function(
     ed: np.ndarray, es: np.ndarray, spacing: tuple[float, ...], ed_frame: int | None = None, es_frame: int | None = None
 ) -> CardiacFunction:
@@ -117,12 +126,12 @@ def cardiac_function(
         lv_edv_ml=ved["LV"],
         lv_esv_ml=ves["LV"],
         lv_sv_ml=ved["LV"] - ves["LV"],
-        lv_ef_percent=_ef(ved["LV"], ves["LV"]),
+        lv_ef_percent=ejection_fraction(ved["LV"], ves["LV"]),
         lv_mass_g=ved["MYO"] * MYOCARDIAL_DENSITY_G_PER_ML,
         rv_edv_ml=ved["RV"],
         rv_esv_ml=ves["RV"],
         rv_sv_ml=ved["RV"] - ves["RV"],
-        rv_ef_percent=_ef(ved["RV"], ves["RV"]),
+        rv_ef_percent=ejection_fraction(ved["RV"], ves["RV"]),
         ed_frame=ed_frame,
         es_frame=es_frame,
     )
@@ -168,8 +177,6 @@ def slice_table(
     :func:`cmrseg.evaluate.slice_levels`); ``thickening_percent`` is the systolic increase of the
     mean wall thickness, ``100 (ES - ED) / ED``.
     """
-    from cmrseg.evaluate import slice_levels
-
     if ed.shape != es.shape:
         raise ValueError(f"ED {ed.shape} and ES {es.shape} stacks must share one grid")
     a_ed, a_es = slice_areas_mm2(ed, spacing), slice_areas_mm2(es, spacing)

@@ -17,17 +17,14 @@ defined for any pair of masks, including guides that lie on a different position
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from cmrseg.labels import Label
+from cmrseg.masks import labels_from_regions, regions, signed_distance
 
 __all__ = [
     "GUIDE_CLASSES",
     "guide_channels",
-    "signed_distance",
     "translate_guide",
-    "regions",
-    "labels_from_regions",
     "check_guide",
     "check_alpha",
 ]
@@ -55,38 +52,6 @@ def check_guide(guide: np.ndarray, image_shape: tuple[int, ...], name: str = "gu
 def guide_channels(guide: np.ndarray, alpha: float) -> np.ndarray:
     """``(..., H, W)`` guide labels -> ``(..., 3, H, W)`` float32 one-hot (RV, MYO, LV) times ``alpha``."""
     return np.stack([(guide == c) * np.float32(alpha) for c in GUIDE_CLASSES], axis=-3).astype(np.float32)
-
-
-def signed_distance(mask: np.ndarray) -> np.ndarray:
-    """Signed Euclidean distance in pixels: negative inside ``mask``, positive outside.
-
-    An empty mask is "far away everywhere" (the image diagonal), a full one the reverse.
-    """
-    mask = mask.astype(bool)
-    far = float(np.hypot(*mask.shape))
-    if not mask.any():
-        return np.full(mask.shape, far, np.float32)
-    if mask.all():
-        return np.full(mask.shape, -far, np.float32)
-    inside = ndimage.distance_transform_edt(mask)
-    outside = ndimage.distance_transform_edt(~mask)
-    # boundary pixels sit at -0.5 (inside) and +0.5 (outside), so the zero level is between them
-    return np.where(mask, 0.5 - inside, outside - 0.5).astype(np.float32)
-
-
-def regions(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The nested regions of a label map: ``(LV cavity, LV cavity + myocardium, RV)`` as bool arrays."""
-    endo = labels == Label.LV
-    return endo, endo | (labels == Label.MYO), labels == Label.RV
-
-
-def labels_from_regions(endo: np.ndarray, epi: np.ndarray, rv: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`regions`: ACDC labels (the LV wins over myocardium, the epicardium over the RV)."""
-    out = np.zeros(endo.shape, np.uint8)
-    out[rv & ~epi] = Label.RV
-    out[epi] = Label.MYO
-    out[endo & epi] = Label.LV
-    return out
 
 
 def translate_guide(guide: np.ndarray, truth: np.ndarray, alpha: float) -> np.ndarray:

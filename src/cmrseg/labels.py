@@ -6,7 +6,16 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["Label", "LABEL_NAMES", "LABEL_COLOURS", "FOREGROUND", "enclosure", "check_label_convention"]
+__all__ = [
+    "Label",
+    "LABEL_NAMES",
+    "LABEL_COLOURS",
+    "FOREGROUND",
+    "unknown_label_values",
+    "is_label_map",
+    "enclosure",
+    "check_label_convention",
+]
 
 
 class Label(IntEnum):
@@ -34,6 +43,28 @@ LABEL_COLOURS: dict[int, tuple[float, float, float]] = {
     Label.MYO: (0.1, 0.85, 0.2),
     Label.LV: (1.0, 0.25, 0.2),
 }
+
+
+def unknown_label_values(array: np.ndarray) -> list[int]:
+    """The values of ``array`` that are not cmrseg classes (0 background, 1 RV, 2 MYO, 3 LV), sorted.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        A label map of any shape.
+
+    Returns
+    -------
+    list of int
+        Empty for a valid cmrseg label map.
+    """
+    return sorted(set(np.unique(np.asarray(array)).tolist()) - {int(v) for v in Label})
+
+
+def is_label_map(array: np.ndarray) -> bool:
+    """Whether ``array`` holds only cmrseg label values (so it is a label map, not an image)."""
+    return not unknown_label_values(array)
+
 
 #: below this fraction of myocardium around it, label 3 is not an LV cavity
 _ENCLOSED = 0.5

@@ -25,29 +25,9 @@ from cmrseg.preprocess import (
 __all__ = [
     "polarity_confidence",
     "Predictor",
-    "MODEL_NAMES",
-    "resolve_model_path",
     "largest_components",
-    "predict_file",
     "segment",
 ]
-
-_WEIGHTS = Path(__file__).parent / "weights"
-#: shipped model names -> files in the package
-MODEL_NAMES: dict[str, str] = {"default": "default.pt", "guided": "guided.pt", "anycontrast": "anycontrast.pt"}
-
-
-def resolve_model_path(model: str | Path) -> Path:
-    """A shipped model name (``default``) or a path to a bundle / training checkpoint."""
-    if str(model) in MODEL_NAMES:
-        path = _WEIGHTS / MODEL_NAMES[str(model)]
-        if not path.exists():
-            raise FileNotFoundError(f"shipped model {model!r} is missing from the package ({path})")
-        return path
-    path = Path(model)
-    if not path.exists():
-        raise FileNotFoundError(f"no model named {str(model)!r}; give a file path or one of {sorted(MODEL_NAMES)}")
-    return path
 
 
 def largest_components(labels: np.ndarray, num_classes: int = 4) -> np.ndarray:
@@ -111,6 +91,7 @@ class Predictor:
 
         from cmrseg.device import resolve_device
         from cmrseg.models.bundle import load_bundle
+        from cmrseg.models.shipped import resolve_model_path
 
         self.device = resolve_device(device)
         bundle = load_bundle(resolve_model_path(model))
@@ -235,80 +216,3 @@ def segment(
     if isinstance(image, Image):
         return predictor.predict_image(image)
     return predictor.predict_array(np.asarray(image))
-
-
-def _looks_like_labels(array: np.ndarray) -> bool:
-    values = np.unique(array)
-    return len(values) <= 4 and bool(np.isin(values, (0, 1, 2, 3)).all())
-
-
-def _guide_for(guide: Path | None, source: Path, image: Image) -> np.ndarray | None:
-    """The guide of one input: the file itself, or in folder mode the mask of the same file name."""
-    from cmrseg.io.nifti import read_labels
-
-    if guide is None:
-        return None
-    path = guide / source.name if guide.is_dir() else guide
-    if not path.exists():
-        raise FileNotFoundError(f"no guide mask for {source.name}: expected {path}")
-    labels = read_labels(path)
-    # a 4D input (cine or mapping series) may take one 3D guide for all its frames
-    shape = image.shape[:3] if len(image.shape) == 4 and labels.array.ndim == 3 else image.shape
-    check_guide(labels.array, shape, f"guide {path.name}")
-    if not np.allclose(labels.affine, image.affine, atol=1e-3):
-        raise ValueError(f"guide {path.name} has another affine than {source.name}; they must share one grid")
-    return labels.array
-
-
-def _check_values(array: np.ndarray, source: Path) -> None:
-    """Refuse, before any model loads, an image that holds NaN / inf or one value only."""
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{source.name} contains NaN or infinite values")
-    if array.size and array.min() == array.max():
-        raise ValueError(f"{source.name} is constant (all values {array.flat[0]}); nothing to segment")
-
-
-def predict_file(
-    input_path: Path | str,
-    output_path: Path | str,
-    model: str | Path = "default",
-    device: str = "auto",
-    tta: bool = False,
-    overwrite: bool = False,
-    invert: bool | str = False,
-    series: str | None = None,
-    guide: Path | str | None = None,
-    alpha: float = 0.25,
-) -> list[Path]:
-    """One call: segment a NIfTI file, a DICOM folder, or a folder of NIfTI files.
-
-    Returns the written label-map paths. For a folder of NIfTI files ``output_path`` is a folder
-    and each output keeps its input's file name. ``guide`` (a mask file, or in folder mode a
-    folder of masks with the inputs' file names) segments with a guided model at ``alpha``.
-    """
-    from cmrseg.io.atomic import check_output
-    from cmrseg.io.loader import list_inputs, read_any
-    from cmrseg.io.nifti import write_labels
-
-    check_alpha(alpha)
-    guide = None if guide is None else Path(guide)
-    if guide is not None and not guide.exists():
-        raise FileNotFoundError(f"no such guide file or folder: {guide}")
-    jobs = list_inputs(Path(input_path), Path(output_path))
-    for _, out in jobs:
-        check_output(out, overwrite)
-    images = []  # read and check every input (and guide) before writing anything
-    for src, out in jobs:
-        image = read_any(src, series=series)
-        _check_values(image.array, src)
-        if invert not in (False, "off") and _looks_like_labels(image.array):
-            raise ValueError(f"{src.name} looks like a label map (values 0-3 only); --invert applies to images")
-        images.append((image, _guide_for(guide, src, image), out))
-    predictor = Predictor(model, device=device, tta=tta, invert=invert, alpha=alpha)
-    if guide is not None and not predictor.guided:
-        raise ValueError(f"model {model!r} is not a guided model; use --model guided with --guide")
-    written = []
-    for image, guide_labels, out in images:
-        write_labels(predictor.predict_image(image, guide_labels), out)
-        written.append(out)
-    return written

@@ -60,7 +60,7 @@ from cmrseg import __version__
 from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import atomic_directory, atomic_write, check_output
 from cmrseg.io.dicom import list_series, read_dicom_folder
-from cmrseg.labels import LABEL_COLOURS, Label
+from cmrseg.labels import LABEL_COLOURS, Label, unknown_label_values
 
 __all__ = ["write_dicom_seg", "write_parametric_map", "SEGMENT_CODES", "QUANTITIES"]
 
@@ -217,7 +217,7 @@ def _labels_grid(labels: LabelMap | np.ndarray, grid: _Grid) -> np.ndarray:
         raise ValueError("the label map was read from other source files than the source series given")
     if not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"a label map must have an integer dtype, got {arr.dtype}")
-    bad = sorted(set(np.unique(arr).tolist()) - {int(v) for v in Label})
+    bad = unknown_label_values(arr)
     if bad:
         raise ValueError(f"label values {bad[:5]} are not cmrseg classes (0 background, 1 RV, 2 MYO, 3 LV)")
     return arr.astype(np.uint8).reshape(grid.shape)

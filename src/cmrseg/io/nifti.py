@@ -10,12 +10,22 @@ import numpy as np
 from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import atomic_write
 
-__all__ = ["read_image", "read_labels", "write_image", "write_labels", "is_nifti"]
+__all__ = ["read_image", "read_labels", "write_image", "write_labels", "is_nifti", "nifti_stem"]
 
 
 def is_nifti(path: Path) -> bool:
+    """Whether ``path`` names a NIfTI file (``.nii`` or ``.nii.gz``, any case)."""
     name = Path(path).name.lower()
     return name.endswith(".nii") or name.endswith(".nii.gz")
+
+
+def nifti_stem(path: Path | str) -> str:
+    """The file name without ``.nii.gz`` / ``.nii``: ``case01.nii.gz`` -> ``case01`` (``Path.stem`` keeps ``.nii``)."""
+    name = Path(path).name
+    for suffix in (".nii.gz", ".nii", ".NII.GZ", ".NII"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _spacing_known(header: nib.Nifti1Header, zooms: tuple[float, ...]) -> bool:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cmrseg.mapping.fitter import DECAY, DECAY_OFFSET, IR, MOLLI, FitFailure, fit_separable
+from cmrseg.mapping.fitter import FitFailure, fit_separable
+from cmrseg.mapping.models import DECAY, DECAY_OFFSET, IR, MOLLI
 
 __all__ = ["MappingResult", "fit_t1_molli", "fit_t1_ir", "fit_t2", "fit_t1rho", "validate_times"]
 
@@ -28,7 +29,9 @@ class MappingResult:
     ``a``/``b``: amplitudes (MOLLI: A and B; decays: S0 and offset or NaN); ``t1_star``: the
     apparent T1* (MOLLI only); ``r2``: coefficient of determination; ``failed``: uint8 codes
     of :class:`FitFailure` (0 ok, 1 not converged, 2 out of bounds, 3 too few points,
-    4 non-positive signal, 5 ambiguous polarity); ``flips``: samples whose polarity was restored.
+    4 non-positive signal, 5 ambiguous polarity); ``flips``: samples whose polarity was restored;
+    ``quantity``: what ``value`` is (``"T1"``, ``"T2"`` or ``"T1rho"``). The named views ``t1``,
+    ``t2`` and ``t1rho`` exist only for their own quantity: a MOLLI fit has no ``t2``.
     """
 
     value: np.ndarray
@@ -38,18 +41,30 @@ class MappingResult:
     failed: np.ndarray
     t1_star: np.ndarray | None = None
     flips: np.ndarray | None = None
+    quantity: str = ""
+
+    def _named(self, quantity: str) -> np.ndarray:
+        if self.quantity != quantity:
+            raise AttributeError(
+                f"this is a {self.quantity or 'unnamed'} fit, so it has no .{quantity.lower()}; "
+                "its value is .value (ms)"
+            )
+        return self.value
 
     @property
     def t1(self) -> np.ndarray:
-        return self.value
+        """T1 in ms (T1 fits only)."""
+        return self._named("T1")
 
     @property
     def t2(self) -> np.ndarray:
-        return self.value
+        """T2 in ms (T2 fits only)."""
+        return self._named("T2")
 
     @property
     def t1rho(self) -> np.ndarray:
-        return self.value
+        """T1rho in ms (T1rho fits only)."""
+        return self._named("T1rho")
 
 
 def validate_times(signal: np.ndarray, times_ms: np.ndarray, name: str, minimum: int) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +114,7 @@ def fit_t1_molli(signal: np.ndarray, ti_ms: np.ndarray, magnitude: bool = True) 
     t1, valid = _molli_t1(fit.tau, fit.coef)
     failed = fit.failed.copy()
     failed[(failed == 0) & ~valid] = FitFailure.OUT_OF_BOUNDS
-    return _result(signal, t1, fit.coef[:, 0], fit.coef[:, 1], fit.r2, failed, fit.tau, fit.flips)
+    return _result(signal, t1, fit.coef[:, 0], fit.coef[:, 1], fit.r2, failed, fit.tau, fit.flips, "T1")
 
 
 def _molli_t1(t1_star: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +141,7 @@ def fit_t1_ir(signal: np.ndarray, ti_ms: np.ndarray, magnitude: bool = True) -> 
     a = fit.coef[:, 0]
     failed = fit.failed.copy()
     failed[(failed == 0) & (a <= 0)] = FitFailure.OUT_OF_BOUNDS
-    return _result(signal, fit.tau, a, np.full_like(a, np.nan), fit.r2, failed, None, fit.flips)
+    return _result(signal, fit.tau, a, np.full_like(a, np.nan), fit.r2, failed, None, fit.flips, "T1")
 
 
 def _fit_decay(signal: np.ndarray, t_ms: np.ndarray, name: str, offset: bool) -> MappingResult:
@@ -138,7 +153,7 @@ def _fit_decay(signal: np.ndarray, t_ms: np.ndarray, name: str, offset: bool) ->
     c = fit.coef[:, 1] if offset else np.full_like(s0, np.nan)
     failed = fit.failed.copy()
     failed[(failed == 0) & (s0 <= 0)] = FitFailure.OUT_OF_BOUNDS
-    return _result(signal, fit.tau, s0, c, fit.r2, failed, None, None)
+    return _result(signal, fit.tau, s0, c, fit.r2, failed, None, None, name)
 
 
 def fit_t2(signal: np.ndarray, te_ms: np.ndarray, offset: bool = False) -> MappingResult:
@@ -160,6 +175,7 @@ def _result(
     failed: np.ndarray,
     t1_star: np.ndarray | None,
     flips: np.ndarray | None,
+    quantity: str,
 ) -> MappingResult:
     shape = np.asarray(signal).shape[:-1]
     value = np.where(failed == 0, value, np.nan)
@@ -167,4 +183,6 @@ def _result(
     def r(x: np.ndarray | None, dtype: type = np.float32) -> np.ndarray | None:
         return None if x is None else np.asarray(x).astype(dtype).reshape(shape)
 
-    return MappingResult(r(value), r(a), r(b), r(r2), r(failed, np.uint8), r(t1_star), r(flips, np.uint8))
+    return MappingResult(
+        r(value), r(a), r(b), r(r2), r(failed, np.uint8), r(t1_star), r(flips, np.uint8), quantity=quantity
+    )

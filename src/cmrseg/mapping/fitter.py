@@ -1,7 +1,8 @@
 """A vectorised separable least-squares fitter (variable projection) for relaxometry.
 
-Every model here is linear in its amplitudes given one nonlinear time constant ``tau``, and
-each basis column is ``alpha + beta * e`` with ``e = exp(-t / tau)``:
+Every model (:class:`cmrseg.mapping.models.SeparableModel`) is linear in its amplitudes given
+one nonlinear time constant ``tau``, and each basis column is ``alpha + beta * e`` with
+``e = exp(-t / tau)``:
 
 =====================  ==========================  ==================
 model                  signal                      columns (alpha, beta)
@@ -45,23 +46,15 @@ from enum import IntEnum
 
 import numpy as np
 
+from cmrseg.mapping.models import SeparableModel
+
 __all__ = [
     "AMBIGUOUS_SSE_MARGIN",
     "AMBIGUOUS_VALUE_RATIO",
     "FitFailure",
     "SeparableFit",
     "fit_separable",
-    "MOLLI",
-    "IR",
-    "DECAY",
-    "DECAY_OFFSET",
 ]
-
-#: basis columns (alpha, beta): column = alpha + beta * exp(-t / tau)
-MOLLI = np.array([[1.0, 0.0], [0.0, -1.0]])
-IR = np.array([[1.0, -2.0]])
-DECAY = np.array([[0.0, 1.0]])
-DECAY_OFFSET = np.array([[0.0, 1.0], [1.0, 0.0]])
 
 #: AMBIGUOUS when another flip position has SSE <= (1 + this) * best SSE ... With the noise
 #: variance estimated as SSE / (N - 3), for MOLLI 5(3)3 (N = 8) 10% is an SSE difference under
@@ -283,7 +276,7 @@ def _refine_rows(
 def fit_separable(
     signal: np.ndarray,
     t_ms: np.ndarray,
-    cols: np.ndarray,
+    model: SeparableModel,
     tau_range_ms: tuple[float, float],
     polarity: bool = False,
     grid_points: int = 32,
@@ -297,8 +290,8 @@ def fit_separable(
     ----------
     signal : np.ndarray
         ``(P, N)`` samples; ``t_ms`` (N,) sorted ascending, in ms.
-    cols : np.ndarray
-        ``(m, 2)`` basis columns ``(alpha, beta)``, m = 1 or 2 (e.g. :data:`MOLLI`).
+    model : SeparableModel
+        The signal model, one or two amplitudes (e.g. :data:`cmrseg.mapping.models.MOLLI`).
     tau_range_ms : (float, float)
         Search range of the time constant.
     polarity : bool
@@ -321,7 +314,7 @@ def fit_separable(
         ``failed``: 1 optimum at the edge of the ``tau`` range, 4 non-positive or non-finite
         signal, 5 ambiguous polarity, else 0 (physical bounds are the caller's to check).
     """
-    cols = np.asarray(cols, float)
+    cols = model.basis
     if cols.ndim != 2 or cols.shape[1] != 2 or len(cols) not in (1, 2):
         raise ValueError(f"cols must be (1, 2) or (2, 2) (alpha, beta) rows, got shape {cols.shape}")
     if len(cols) == 2 and abs(np.linalg.det(cols)) < 1e-12:

@@ -1,4 +1,10 @@
-"""Signal models of relaxometry as pure functions, with analytic Jacobians.
+"""Signal models of relaxometry: one description each, used by the fitter, the fits and the tests.
+
+Every model is a :class:`SeparableModel`: linear in its amplitudes given one time constant
+``tau``, each amplitude multiplying a column ``alpha + beta exp(-t / tau)``. The fitter
+(:mod:`cmrseg.mapping.fitter`) reads the columns; :meth:`SeparableModel.signal` evaluates them;
+the named functions below (``molli_signal`` ...) are the same models with analytic Jacobians,
+and a test checks that each agrees with its :class:`SeparableModel`.
 
 Times are in ms. Every function broadcasts: parameters of shape ``(...)`` and times ``(N,)``
 give signals ``(..., N)``.
@@ -6,9 +12,16 @@ give signals ``(..., N)``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 __all__ = [
+    "SeparableModel",
+    "MOLLI",
+    "IR",
+    "DECAY",
+    "DECAY_OFFSET",
     "molli_signal",
     "molli_jacobian",
     "look_locker_t1",
@@ -23,6 +36,46 @@ __all__ = [
 
 def _e(t: np.ndarray, tau: np.ndarray) -> np.ndarray:
     return np.exp(-np.asarray(t, float) / np.asarray(tau, float)[..., None])
+
+
+@dataclass(frozen=True)
+class SeparableModel:
+    """``S(t) = sum_j c_j (alpha_j + beta_j exp(-t / tau))``: amplitudes ``c`` and one time constant.
+
+    Attributes
+    ----------
+    name : str
+        What the model describes.
+    columns : tuple of (float, float)
+        ``(alpha_j, beta_j)`` of each amplitude's column.
+    amplitudes : tuple of str
+        The amplitudes' names, in column order.
+    """
+
+    name: str
+    columns: tuple[tuple[float, float], ...]
+    amplitudes: tuple[str, ...]
+
+    @property
+    def basis(self) -> np.ndarray:
+        """``(m, 2)`` array of the columns, as the fitter takes them."""
+        return np.array(self.columns, float)
+
+    def signal(self, t_ms: np.ndarray, amplitudes: np.ndarray, tau_ms: np.ndarray) -> np.ndarray:
+        """``(..., N)`` signal at times ``t_ms`` (N,) of amplitudes ``(..., m)`` and ``tau_ms`` ``(...)``."""
+        e = _e(t_ms, tau_ms)
+        c = np.asarray(amplitudes, float)
+        return sum(c[..., j, None] * (alpha + beta * e) for j, (alpha, beta) in enumerate(self.columns))
+
+
+#: MOLLI / Look-Locker ``A - B exp(-TI / T1*)``
+MOLLI = SeparableModel("MOLLI", ((1.0, 0.0), (0.0, -1.0)), ("A", "B"))
+#: two-parameter inversion recovery ``A (1 - 2 exp(-TI / T1))``
+IR = SeparableModel("inversion recovery", ((1.0, -2.0),), ("A",))
+#: mono-exponential decay ``S0 exp(-t / T)`` (T2, T1rho)
+DECAY = SeparableModel("decay", ((0.0, 1.0),), ("S0",))
+#: decay with a constant offset ``S0 exp(-t / T) + C``
+DECAY_OFFSET = SeparableModel("decay with offset", ((0.0, 1.0), (1.0, 0.0)), ("S0", "C"))
 
 
 def molli_signal(ti_ms: np.ndarray, a: np.ndarray, b: np.ndarray, t1_star_ms: np.ndarray) -> np.ndarray:

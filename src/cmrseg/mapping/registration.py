@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage, optimize
 
-from cmrseg.guide import signed_distance
-from cmrseg.labels import Label
+from cmrseg.masks import regions, signed_distance
 
 __all__ = ["RigidTransform", "register_masks", "warp_image", "warp_labels", "register_series"]
 
@@ -51,11 +50,6 @@ class RigidTransform:
         return float(np.hypot(*self.shift))
 
 
-def _regions(labels: np.ndarray) -> list[np.ndarray]:
-    endo = labels == Label.LV
-    return [endo, endo | (labels == Label.MYO), labels == Label.RV]
-
-
 def _band(mask: np.ndarray, width_px: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
     """Points within ``width_px`` of the boundary and their signed distances."""
     sdf = signed_distance(mask)
@@ -66,8 +60,8 @@ def _band(mask: np.ndarray, width_px: float = 1.5) -> tuple[np.ndarray, np.ndarr
 def register_masks(moving: np.ndarray, fixed: np.ndarray, max_shift_px: float = 20.0) -> RigidTransform:
     """Rigid transform aligning ``moving`` labels ``(H, W)`` to ``fixed`` labels; identity if either
     has no LV epicardium (nothing to align)."""
-    pairs = [(m, f) for m, f in zip(_regions(moving), _regions(fixed), strict=True) if m.any() and f.any()]
-    epi_m, epi_f = _regions(moving)[1], _regions(fixed)[1]
+    pairs = [(m, f) for m, f in zip(regions(moving), regions(fixed), strict=True) if m.any() and f.any()]
+    epi_m, epi_f = regions(moving)[1], regions(fixed)[1]
     if not epi_m.any() or not epi_f.any():
         return RigidTransform()
     centre = np.argwhere(epi_m).mean(0)

@@ -1,5 +1,3 @@
-"""Network builders behind one name -> constructor registry."""
-
-from cmrseg.models.registry import MODELS, ModelConfig, build_model
-
-__all__ = ["MODELS", "ModelConfig", "build_model"]
+"""Networks and model files: :mod:`~cmrseg.models.registry` (name -> constructor),
+:mod:`~cmrseg.models.bundle` (weights + configs in one file), :mod:`~cmrseg.models.shipped`
+(the models in the package, no torch import), :mod:`~cmrseg.models.export`."""

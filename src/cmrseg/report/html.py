@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cmrseg.geometry import apex_side, slice_levels
 from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import atomic_write
 from cmrseg.preprocess import normalise_intensity
@@ -90,8 +91,6 @@ def _heart_box(lab: np.ndarray, margin: float = 0.25, min_px: int = 64) -> tuple
 def _overlays(
     norm: np.ndarray, lab: np.ndarray, out: Path, apex: int | None, crop: tuple[slice, slice], tag: str = ""
 ) -> list[str]:
-    from cmrseg.evaluate import slice_levels
-
     rows, cols = crop
     names = []
     for z, level in enumerate(slice_levels(lab, apex)):
@@ -152,8 +151,6 @@ def write_report(
     (name -> frame index, e.g. ``{"ED": 0, "ES": 9}``; default frame 0) are shown. Overlays are
     cropped to the labelled heart and titled with each slice's level.
     """
-    from cmrseg.evaluate import apex_side
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     img, lab = image.array, labels.array
@@ -212,8 +209,6 @@ def write_evaluation_report(
     """``out_dir/index.html`` of an evaluation: the metric parts of ``parts`` and, per case, the
     reference and prediction outlines on every labelled slice. ``cases[name] = (image, pred, ref,
     apex)`` with ``(X, Y, Z)`` arrays (image in any range, or None) and the stack's orientation."""
-    from cmrseg.evaluate import slice_levels
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     shown = list(cases.items())[:max_cases]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,10 +14,35 @@ from cmrseg.report.figures import save_figure
 from cmrseg.report.html import page_html, table_html
 from cmrseg.report.plots import bullseye_figure, overlay_figure
 
-if TYPE_CHECKING:
-    from cmrseg.mapping.pipeline import PhaseResult
+__all__ = ["PhaseView", "write_pipeline_report"]
 
-__all__ = ["write_pipeline_report"]
+
+@dataclass(frozen=True)
+class PhaseView:
+    """What the report shows of one phase (pre or post contrast), as plain arrays.
+
+    Attributes
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y, Z)`` reference label map (the guide of each slice).
+    guide_images : numpy.ndarray
+        ``(X, Y, Z)`` the registered image each slice's guide was drawn on.
+    guide_index : numpy.ndarray
+        ``(Z,)`` that image's index in the series (0-based).
+    guide_dice : numpy.ndarray
+        ``(Z, N)`` myocardium Dice of each image's segmentation to the guide.
+    t1_ms : numpy.ndarray
+        ``(X, Y, Z)`` T1 map in ms.
+    r2 : numpy.ndarray
+        ``(X, Y, Z)`` coefficient of determination of the fit.
+    """
+
+    labels: np.ndarray
+    guide_images: np.ndarray
+    guide_index: np.ndarray
+    guide_dice: np.ndarray
+    t1_ms: np.ndarray
+    r2: np.ndarray
 
 
 def _maps_figure(panels: list[tuple[str, np.ndarray, tuple[float, float], str]]) -> plt.Figure:
@@ -48,16 +73,33 @@ def _consistency_figure(dice_pre: np.ndarray, dice_post: np.ndarray | None) -> p
 
 def write_pipeline_report(
     out: Path,
-    pre: PhaseResult,
-    post: PhaseResult | None,
+    pre: PhaseView,
+    post: PhaseView | None,
     ecv: np.ndarray | None,
     slice_rows: list[dict],
     segment_rows: list[dict],
     title: str,
 ) -> Path:
-    """Write ``out/index.html`` and its PNGs for :mod:`cmrseg.mapping.pipeline` results."""
-    from cmrseg.mapping.pipeline import reference_images
+    """Write ``out/index.html`` and its PNGs for a T1 pipeline run (:mod:`cmrseg.workflows.t1_pipeline`).
 
+    Parameters
+    ----------
+    out : pathlib.Path
+        Existing folder to write into.
+    pre, post : PhaseView
+        The pre-contrast phase, and the post-contrast one or None.
+    ecv : numpy.ndarray or None
+        ``(X, Y, Z)`` ECV map in percent, on the pre grid.
+    slice_rows, segment_rows : list of dict
+        The per-slice and per-AHA-segment tables.
+    title : str
+        Page title.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/index.html``.
+    """
     parts = [
         f"<h1>{html.escape(title)}</h1>",
         "<p>Guided segmentation of every image, segmentation-based registration, pixel-wise MOLLI T1. "
@@ -74,7 +116,7 @@ def write_pipeline_report(
         )
         parts.append(f'<p>Bullseye of {key}:</p><img src="bullseye.png" alt="bullseye">')
     save_figure(
-        _consistency_figure(pre.segmentation.guide_dice, None if post is None else post.segmentation.guide_dice),
+        _consistency_figure(pre.guide_dice, None if post is None else post.guide_dice),
         out / "consistency.png",
     )
     parts.append('<h2>Consistency</h2><img src="consistency.png" alt="Dice of each image to the guide">')
@@ -83,20 +125,20 @@ def write_pipeline_report(
         for name, phase in (("pre", pre), ("post", post)):
             if phase is None:
                 continue
-            ref = int(reference_images(phase.segmentation)[z])
-            img = normalise_intensity(phase.registered[:, :, z, ref])
+            ref = int(phase.guide_index[z])
+            img = normalise_intensity(phase.guide_images[:, :, z])
             save_figure(
                 overlay_figure(img, phase.labels[:, :, z], f"{name} slice {z}: guide image {ref + 1}"),
                 out / f"guide_{name}_{z}.png",
                 dpi=80,
             )
             parts.append(f'<img src="guide_{name}_{z}.png" alt="guide {name} {z}">')
-        panels = [("T1 pre", pre.maps.result.value[:, :, z], (0, 2000), "ms")]
+        panels = [("T1 pre", pre.t1_ms[:, :, z], (0, 2000), "ms")]
         if post is not None:
-            panels.append(("T1 post", post.maps.result.value[:, :, z], (0, 1000), "ms"))
+            panels.append(("T1 post", post.t1_ms[:, :, z], (0, 1000), "ms"))
         if ecv is not None:
             panels.append(("ECV", ecv[:, :, z], (0, 60), "%"))
-        panels.append(("R2 pre", pre.maps.result.r2[:, :, z], (0.8, 1.0), ""))
+        panels.append(("R2 pre", pre.r2[:, :, z], (0.8, 1.0), ""))
         save_figure(_maps_figure(panels), out / f"maps_{z}.png", dpi=80)
         parts.append(f'<br><img src="maps_{z}.png" alt="maps slice {z}"><br>')
     (out / "index.html").write_text(page_html(title, parts))

@@ -1,19 +1,23 @@
-"""Report plots: contour overlays, violins per slice level, AHA bullseye."""
+"""Report plots: contour overlays, violins per slice level, AHA bullseye, Bland-Altman."""
 
 from __future__ import annotations
+
+import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pingouin as pg  # noqa: E402
 
+from cmrseg.agreement import paired_finite  # noqa: E402
 from cmrseg.contours import slice_contours  # noqa: E402
 from cmrseg.labels import LABEL_COLOURS, Label  # noqa: E402
 
 __all__ = [
     "overlay_figure",
-    "violin_figure",
+    "bland_altman_figure",
     "bullseye_figure",
     "metric_violins",
     "volume_curve_figure",
@@ -38,13 +42,14 @@ def overlay_figure(image: np.ndarray, labels: np.ndarray, title: str = "") -> pl
     return fig
 
 
-def violin_figure(values: dict[str, list[float]], ylabel: str) -> plt.Figure:
-    """Violins of a metric per group (e.g. slice level)."""
-    names = [k for k, v in values.items() if len([x for x in v if np.isfinite(x)]) > 1]
-    fig, ax = plt.subplots(figsize=(4, 3))
-    if names:
-        ax.violinplot([[x for x in values[k] if np.isfinite(x)] for k in names], showmedians=True)
-        ax.set_xticks(range(1, len(names) + 1), names)
+def bland_altman_figure(a: np.ndarray, b: np.ndarray, xlabel: str = "mean", ylabel: str = "difference") -> plt.Figure:
+    """A Bland-Altman plot (pingouin) of paired measurements ``a``, ``b`` ``(N,)`` (non-finite pairs dropped)."""
+    a, b = paired_finite(a, b)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # zero-spread differences: CI bands degenerate
+        pg.plot_blandaltman(a, b, ax=ax)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.tight_layout()
     return fig

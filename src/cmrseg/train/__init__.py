@@ -24,7 +24,7 @@ def finetune_config(
     further :class:`TrainConfig` fields (epochs, batch_size, augment, subset, folds, ...).
     """
     from cmrseg.models.bundle import load_bundle
-    from cmrseg.predict import resolve_model_path
+    from cmrseg.models.shipped import resolve_model_path
 
     start = load_bundle(resolve_model_path(init_from))
     options.setdefault("freeze_encoder_epochs", 30)

@@ -12,12 +12,23 @@ from torch.utils.data import DataLoader, Sampler
 from cmrseg.augment import Augmenter
 from cmrseg.io.datasets.layout import Case, Dataset, load_dataset
 from cmrseg.io.nifti import read_image, read_labels
+from cmrseg.masks import as_stack
 from cmrseg.preprocess import fit_square, fit_square_labels, normalise_intensity
 from cmrseg.train.config import TrainConfig
 from cmrseg.train.randomise import ContrastRandomiser
 from cmrseg.train.split import kfold_subjects
 
-__all__ = ["SliceSet", "concat_slices", "load_slices", "split_cases", "make_loaders", "oversample", "randomiser_of"]
+__all__ = [
+    "SliceSet",
+    "read_case",
+    "labelled_slices",
+    "concat_slices",
+    "load_slices",
+    "split_cases",
+    "make_loaders",
+    "oversample",
+    "randomiser_of",
+]
 
 
 @dataclass(frozen=True)
@@ -32,7 +43,15 @@ class SliceSet:
         return len(self.images)
 
 
-def _labelled_slices(case: Case, n: int) -> list[int]:
+def read_case(dataset: Dataset, case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """A labelled case's image and label map as stacks ``(X, Y, Z)`` (2D as one slice)."""
+    return (
+        as_stack(read_image(dataset.root / case.image).array),
+        as_stack(read_labels(dataset.root / case.label).array),
+    )
+
+
+def labelled_slices(case: Case, n: int) -> list[int]:
     """Slices whose labels are complete: all, or for contour datasets (Sunnybrook) those with both
     an endocardial and an epicardial contour (elsewhere the myocardium or the whole heart is
     missing from the labels, and training would call it background)."""
@@ -47,12 +66,9 @@ def load_slices(dataset: Dataset, cases: Sequence[Case], size: int) -> SliceSet:
     for case in cases:
         if case.label is None:
             continue
-        img = read_image(dataset.root / case.image).array
-        lab = read_labels(dataset.root / case.label).array
-        img = img[..., None] if img.ndim == 2 else img
-        lab = lab[..., None] if lab.ndim == 2 else lab
+        img, lab = read_case(dataset, case)
         norm = normalise_intensity(img)
-        for z in _labelled_slices(case, img.shape[2]):
+        for z in labelled_slices(case, img.shape[2]):
             sq, fit = fit_square(norm[:, :, z], size)
             images.append(sq)
             labels.append(fit_square_labels(lab[:, :, z], fit))

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import albumentations as A
 import cv2
@@ -24,18 +23,16 @@ import numpy as np
 import torch
 
 from cmrseg.augment import Augmenter
-from cmrseg.guide import guide_channels, labels_from_regions, regions, signed_distance, translate_guide
+from cmrseg.guide import guide_channels, translate_guide
 from cmrseg.io.datasets.layout import Case, Dataset
-from cmrseg.io.nifti import read_image, read_labels
 from cmrseg.losses import guided_loss
+from cmrseg.masks import labels_from_regions, regions, signed_distance
+from cmrseg.predict import Predictor
 from cmrseg.preprocess import fit_square, fit_square_labels, normalise_intensity
-from cmrseg.train.data import EpochSampler, randomiser_of
+from cmrseg.train.config import TrainConfig
+from cmrseg.train.data import EpochSampler, labelled_slices, randomiser_of, read_case
 from cmrseg.train.module import SegmentationModule
 from cmrseg.train.randomise import ContrastRandomiser
-
-if TYPE_CHECKING:
-    from cmrseg.predict import Predictor
-    from cmrseg.train.config import TrainConfig
 
 __all__ = [
     "perturb_guide",
@@ -65,10 +62,6 @@ class GuidedSlices:
         return len(self.images)
 
 
-def _volume(array: np.ndarray) -> np.ndarray:
-    return array[..., None] if array.ndim == 2 else array
-
-
 def load_guided_slices(
     dataset: Dataset, cases: Sequence[Case], size: int, predictor: Predictor | None = None
 ) -> GuidedSlices:
@@ -79,14 +72,15 @@ def load_guided_slices(
             by_subject[case.subject].append(case)
     images, labels, ids, guides, options, identical = [], [], [], [], [], []
     for subject_cases in by_subject.values():
-        vols = {c.id: _volume(read_image(dataset.root / c.image).array) for c in subject_cases}
-        labs = {c.id: _volume(read_labels(dataset.root / c.label).array) for c in subject_cases}
+        read = {c.id: read_case(dataset, c) for c in subject_cases}
+        vols = {cid: v for cid, (v, _) in read.items()}
+        labs = {cid: lab for cid, (_, lab) in read.items()}
         preds = {cid: predictor.predict_array(v) for cid, v in vols.items()} if predictor is not None else {}
         for case in subject_cases:
             vol, lab = vols[case.id], labs[case.id]
             norm = normalise_intensity(vol)
             others = [o for o in subject_cases if o.id != case.id and labs[o.id].shape == lab.shape]
-            for z in range(vol.shape[2]):
+            for z in labelled_slices(case, vol.shape[2]):
                 sq, fit = fit_square(norm[:, :, z], size)
                 own = fit_square_labels(lab[:, :, z], fit)
                 cands = []

@@ -9,7 +9,9 @@ import torch
 
 from cmrseg.labels import LABEL_NAMES
 from cmrseg.losses import build_loss
+from cmrseg.models.bundle import load_bundle
 from cmrseg.models.registry import build_model
+from cmrseg.models.shipped import resolve_model_path
 from cmrseg.train.config import TrainConfig
 
 __all__ = ["SegmentationModule", "marginal_logits", "load_expanding_inputs"]
@@ -63,9 +65,6 @@ class SegmentationModule(L.LightningModule):
         self.config = config
         self.net = build_model(config.model)
         if config.init_from:
-            from cmrseg.models.bundle import load_bundle
-            from cmrseg.predict import resolve_model_path
-
             load_expanding_inputs(self.net, load_bundle(resolve_model_path(config.init_from)).model.state_dict())
         self.loss = build_loss(config.loss)
         self.labelled = tuple(sorted(labelled)) if labelled else tuple(range(1, config.model.num_classes))

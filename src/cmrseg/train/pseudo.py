@@ -14,10 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
+from cmrseg.function import ejection_fraction, voxel_volume_ml
 from cmrseg.image import LabelMap
+from cmrseg.io.atomic import atomic_directory, check_output
+from cmrseg.io.datasets import load_dataset
 from cmrseg.io.datasets.layout import Case, Dataset, save_dataset
-from cmrseg.io.nifti import read_image, write_image, write_labels
+from cmrseg.io.nifti import read_image, read_labels, write_image, write_labels
 from cmrseg.labels import Label
+from cmrseg.predict import Predictor
 
 __all__ = [
     "SubjectVolumes",
@@ -39,18 +43,16 @@ class SubjectVolumes:
 
     @property
     def ef(self) -> float:
-        return 100.0 * (self.edv - self.esv) / self.edv if self.edv > 0 else float("nan")
+        return ejection_fraction(self.edv, self.esv)
 
 
 def _lv(labels: np.ndarray, spacing: tuple[float, ...], known: bool) -> float:
-    voxel = float(np.prod(spacing[:3])) / 1000.0 if known else 1.0
+    voxel = voxel_volume_ml(spacing) if known else 1.0
     return float((labels == Label.LV).sum()) * voxel
 
 
 def volumes_from_labels(dataset: Dataset) -> dict[str, SubjectVolumes]:
     """Reference volumes per subject from a dataset's own ED/ES label maps."""
-    from cmrseg.io.nifti import read_labels
-
     out: dict[str, dict[str, float]] = {}
     for c in dataset.cases:
         if c.label and c.phase in ("ED", "ES"):
@@ -151,10 +153,6 @@ def pseudo_label_dataset(
     dataset's own label maps (to measure the method on labelled data with its labels hidden).
     Returns the new dataset, the predicted and the reference volumes.
     """
-    from cmrseg.io.atomic import atomic_directory, check_output
-    from cmrseg.io.datasets import load_dataset
-    from cmrseg.predict import Predictor
-
     if not 0 < tolerance_percent < 100:
         raise ValueError(f"tolerance must be a percentage in (0, 100), got {tolerance_percent}")
     output = Path(output)

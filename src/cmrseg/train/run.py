@@ -13,6 +13,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
 from cmrseg.models.bundle import ModelBundle, bundle_from_checkpoint, save_bundle
+from cmrseg.predict import Predictor
 from cmrseg.train.config import TrainConfig
 from cmrseg.train.curves import write_learning_curve
 from cmrseg.train.data import SliceSet, concat_slices, load_slices, make_loaders, oversample, split_cases
@@ -90,8 +91,6 @@ def _loaders(config: TrainConfig, train_parts: list, val_parts: list) -> tuple:
 def _guided_loaders(config: TrainConfig, train_parts: list) -> object:
     """Guided runs train on all pairs of the training subjects; held-out folds are not validated on
     (they are the benchmark's test cases), so the checkpoint kept is the lowest training loss."""
-    from cmrseg.predict import Predictor
-
     predictor = Predictor(config.guide_model) if config.guide_model else None
     parts = [load_guided_slices(ds, cases, config.image_size, predictor) for ds, cases in train_parts if cases]
     slices = concat_guided(parts)

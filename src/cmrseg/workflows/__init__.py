@@ -1,9 +1,30 @@
-"""Workflows: files in -> steps -> files out, one public function each.
+"""Workflows: files in -> steps -> files out; one public function per ``cmrseg`` command.
 
-Imported lazily, so ``import cmrseg.workflows`` loads none of them::
+==================  ==============================  ===============================================
+command             function                        module
+==================  ==============================  ===============================================
+predict             ``predict_file``                :mod:`cmrseg.workflows.predict`
+segment-series      ``segment_series_file``         :mod:`cmrseg.workflows.segment_series`
+t1-pipeline         ``t1_pipeline``                 :mod:`cmrseg.workflows.t1_pipeline`
+t1map/t2map/...     ``fit_map_file``                :mod:`cmrseg.workflows.maps`
+ecv                 ``ecv_file``                    :mod:`cmrseg.workflows.maps`
+evaluate            ``evaluate_folder``             :mod:`cmrseg.workflows.evaluate`
+function, report    ``function_from_files``,        :mod:`cmrseg.workflows.report`
+                    ``report_from_files``
+contours            ``export_contours``             :mod:`cmrseg.workflows.contours`
+contours-to-mask    ``contours_to_labelmap``        :mod:`cmrseg.workflows.contours`
+augment-preview     ``augmentation_preview``        :mod:`cmrseg.workflows.preview`
+series              ``list_series``                 :mod:`cmrseg.workflows.series`
+study               ``run_study``                   :mod:`cmrseg.workflows.study`
+cohort              ``run_cohort``                  :mod:`cmrseg.workflows.cohort`
+==================  ==============================  ===============================================
 
-    from cmrseg.workflows import run_study     # a whole DICOM study (cmrseg.workflows.study)
-    from cmrseg.workflows import run_cohort    # every study under a folder, on Dask (cmrseg.workflows.cohort)
+``convert``, ``train``, ``finetune`` and ``pseudo-label`` call :func:`cmrseg.io.datasets.convert`,
+:func:`cmrseg.train.train` and :func:`cmrseg.train.pseudo.pseudo_label_dataset`. Each function
+checks its outputs (:func:`cmrseg.io.atomic.check_output`) before it computes anything. The
+modules are imported lazily, so ``import cmrseg.workflows`` loads none of them::
+
+    from cmrseg.workflows import run_study     # a whole DICOM study
 """
 
 from __future__ import annotations

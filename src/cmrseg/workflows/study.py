@@ -11,7 +11,7 @@ sax_cine           segmentation -> function (LV/RV EDV, ESV, EF, LV mass; only w
                    spacing is known) -> QC (classes, LV coverage, mid slice, ranges, uncertainty)
 lge, t2_weighted   segmentation -> QC (classes, uncertainty)
 t1_map, t2_map     segmentation -> median map value in the myocardium (ms) -> QC
-molli              the T1 pipeline (:func:`cmrseg.mapping.pipeline.process_series`: guided
+molli              the T1 pipeline (:func:`cmrseg.workflows.t1_pipeline.process_series`: guided
                    segmentation, registration, T1 and R² maps, blood T1) -> QC (classes, T1
                    range, fit quality); a post-contrast series on the slices of a pre-contrast
                    one, with ``hct``, gives the ECV map and value (on the pre-contrast row)
@@ -58,16 +58,17 @@ from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import atomic_directory, check_output
 from cmrseg.io.dicom import read_dicom_folder
 from cmrseg.io.dicom_out import write_dicom_seg, write_parametric_map
+from cmrseg.io.mapping_series import read_series
 from cmrseg.io.series import ClassifiedSeries, discover_series
 from cmrseg.labels import FOREGROUND, Label
 from cmrseg.mapping.ecv import check_haematocrit, map_quality, region_median
-from cmrseg.mapping.pipeline import PhaseResult, PipelineOptions, ecv_from_phases, process_series, reference_images
-from cmrseg.mapping.series import MappingSeries, read_series
+from cmrseg.mapping.series import MappingSeries
 from cmrseg.predict import Predictor
 from cmrseg.preprocess import normalise_intensity
 from cmrseg.report.figures import save_figure
 from cmrseg.report.plots import overlay_figure
 from cmrseg.workflows.study_results import SeriesResult, StudyResult, model_records, provenance, write_results
+from cmrseg.workflows.t1_pipeline import PhaseResult, PipelineOptions, ecv_from_phases, process_series, reference_images
 
 __all__ = ["run_study", "StudyResult", "SeriesResult"]
 

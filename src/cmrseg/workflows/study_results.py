@@ -24,7 +24,7 @@ import numpy as np
 from cmrseg import __version__, qc
 from cmrseg.io.series import ClassifiedSeries
 from cmrseg.io.tables import write_rows
-from cmrseg.predict import resolve_model_path
+from cmrseg.models.shipped import resolve_model_path
 from cmrseg.report.html import page_html, table_html
 
 __all__ = ["SeriesResult", "StudyResult", "STATUSES", "CSV_COLUMNS", "model_records", "provenance", "write_results"]

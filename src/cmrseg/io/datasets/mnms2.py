@@ -11,7 +11,7 @@ import numpy as np
 
 from cmrseg.image import LabelMap
 from cmrseg.io.datasets.layout import Case, Dataset, save_dataset
-from cmrseg.io.nifti import read_image, read_labels, write_image, write_labels
+from cmrseg.io.nifti import nifti_stem, read_image, read_labels, write_image, write_labels
 from cmrseg.labels import Label
 
 __all__ = ["convert_mnms2", "map_mnms2_labels"]
@@ -29,7 +29,7 @@ def map_mnms2_labels(gt: np.ndarray) -> np.ndarray:
 def convert_mnms2(src: Path, dst: Path) -> Dataset:
     cases = []
     for image_path in sorted(Path(src).rglob("*_SA_E[DS].nii.gz")):
-        case_id = image_path.name.removesuffix(".nii.gz")
+        case_id = nifti_stem(image_path)
         subject, phase = case_id.split("_SA_")
         gt_path = image_path.with_name(f"{case_id}_gt.nii.gz")
         write_image(read_image(image_path), dst / "images" / f"{case_id}.nii.gz")

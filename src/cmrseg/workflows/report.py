@@ -1,4 +1,4 @@
-"""File-level workflows on one study: function and report from images or label maps on disk.
+"""``cmrseg function`` and ``cmrseg report``: function and an HTML report from images or label maps on disk.
 
 The CLI's ``function`` and ``report`` commands call these; they read files, segment images when
 needed (with the given model) and hand arrays to the pure functions of :mod:`cmrseg.function`,
@@ -7,6 +7,7 @@ needed (with the given model) and hand arrays to the pure functions of :mod:`cmr
 
 from __future__ import annotations
 
+import json
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from cmrseg.aha import AhaConvention, map_value_tables
-from cmrseg.evaluate import apex_side
 from cmrseg.function import (
     CardiacFunction,
     cardiac_function,
@@ -23,19 +23,21 @@ from cmrseg.function import (
     slice_table,
     volume_curve_ml,
 )
+from cmrseg.geometry import apex_side
 from cmrseg.image import LabelMap
+from cmrseg.io.atomic import atomic_write, check_output
 from cmrseg.io.loader import read_any
 from cmrseg.io.nifti import read_image, read_labels
 from cmrseg.io.tables import read_rows, write_rows
-from cmrseg.labels import Label, check_label_convention
+from cmrseg.labels import Label, check_label_convention, is_label_map
+from cmrseg.predict import Predictor
+from cmrseg.report.html import ReportParts, write_report
 
-__all__ = ["labels_or_segment", "function_from_files", "report_from_files", "evaluation_cases", "evaluation_report"]
+__all__ = ["labels_or_segment", "function_from_files", "report_from_files", "metrics_parts"]
 
 
 @lru_cache(maxsize=2)
 def _predictor(model: str):  # noqa: ANN202 - loaded once per model name for a study's files
-    from cmrseg.predict import Predictor
-
     return Predictor(model)
 
 
@@ -47,7 +49,7 @@ def labels_or_segment(
     ``apex``: the stack's orientation from its affine (:func:`cmrseg.evaluate.apex_side`).
     """
     image = read_any(Path(path))
-    if np.all(np.isin(np.unique(image.array), [0, 1, 2, 3])):
+    if is_label_map(image.array):
         labels = image.array.astype(np.uint8)
         if (text := check_label_convention(labels)) is not None:
             warnings.warn(f"{Path(path).name}: {text}", stacklevel=2)
@@ -75,9 +77,44 @@ def function_from_files(
     es: Path | None = None,
     model: str = "default",
     spacing: tuple[float, ...] | None = None,
+    output: Path | str | None = None,
+    overwrite: bool = False,
 ) -> tuple[CardiacFunction, list[dict]]:
-    """Cardiac function from a 4D cine, or from ED and ES stacks (label maps or images), and the
-    per-slice areas and wall thickness at ED and ES (:func:`cmrseg.function.slice_table`)."""
+    """Cardiac function from a 4D cine, or from ED and ES stacks (label maps or images).
+
+    Parameters
+    ----------
+    cine : path, optional
+        A 4D cine ``(X, Y, Z, T)``, labels or images (segmented with ``model``); ED and ES detected.
+    ed, es : path, optional
+        End-diastolic and end-systolic stacks ``(X, Y, Z)``, instead of ``cine``.
+    model : str
+        Segmentation model used when images are given.
+    spacing : tuple of float, optional
+        ``(dx, dy, dz)`` in mm, overriding the files' (needed when they record none).
+    output : path, optional
+        JSON file for the values, their warnings and the per-slice table.
+    overwrite : bool
+        Replace an existing ``output``.
+
+    Returns
+    -------
+    tuple of (CardiacFunction, list of dict)
+        Volumes (mL), EF (%), mass (g); and per-slice areas (mm^2) and wall thickness (mm) at ED
+        and ES (:func:`cmrseg.function.slice_table`).
+    """
+    if output is not None:
+        check_output(Path(output), overwrite)
+    fn, slices = _function(cine, ed, es, model, spacing)
+    if output is not None:
+        doc = {**fn.to_dict(), "warnings": fn.warnings(), "slices": slices}
+        atomic_write(Path(output), lambda p: p.write_text(json.dumps(doc, indent=1)))
+    return fn, slices
+
+
+def _function(
+    cine: Path | None, ed: Path | None, es: Path | None, model: str, spacing: tuple[float, ...] | None
+) -> tuple[CardiacFunction, list[dict]]:
     if cine is not None:
         if ed or es:
             raise ValueError("give either a CINE or --ed and --es, not both")
@@ -94,7 +131,7 @@ def function_from_files(
     return fn, slice_table(ed_labels, es_labels, sp, apex)
 
 
-def _metrics_parts(metrics_csv: Path) -> dict:
+def metrics_parts(metrics_csv: Path) -> dict:
     """metrics.csv of ``cmrseg evaluate`` and, beside it, its summary, agreement table and plots."""
     folder = Path(metrics_csv).parent
     parts: dict = {"metrics": read_rows(Path(metrics_csv))}
@@ -129,6 +166,7 @@ def report_from_files(
     aha: AhaConvention | None = None,
     map_unit: str = "ms",
     erode_px: int = 0,
+    overwrite: bool = False,
 ) -> Path:
     """Write the HTML report of a study (segmenting the image unless labels are given).
 
@@ -137,8 +175,7 @@ def report_from_files(
     and per-slice myocardial values (``erode_px``) and written to ``segments.csv`` / ``slices.csv``;
     ``aha``: where the AHA segments start.
     """
-    from cmrseg.report.html import ReportParts, write_report
-
+    check_output(Path(output) / "index.html", overwrite)
     if erode_px < 0:
         raise ValueError(f"--erode must be >= 0 pixels, got {erode_px}")
     image = read_any(Path(image_path))
@@ -150,7 +187,7 @@ def report_from_files(
         labels = LabelMap.like(image, _predictor(str(model)).predict_array(image.array))
     fields, frames = _function_parts(labels) if image.metadata.get("spacing_known", True) else ({}, None)
     if metrics_csv:
-        fields.update(_metrics_parts(metrics_csv))
+        fields.update(metrics_parts(metrics_csv))
     if map_path:
         frame = (frames or {}).get("ED", 0)  # a map of a cine goes with its ED frame
         shown = labels.array[..., frame] if labels.array.ndim == 4 else labels.array
@@ -163,40 +200,3 @@ def report_from_files(
         write_rows(Path(output) / "segments.csv", fields["segments"] or [{"segment": "none (no RV contact)"}])
         write_rows(Path(output) / "slices.csv", fields["map_slices"])
     return page
-
-
-def evaluation_cases(
-    loaded: list, pred: Path | str, images: Path | str | None = None
-) -> dict[str, tuple[np.ndarray | None, np.ndarray, np.ndarray, int | None]]:
-    """``{case: (image, pred, ref, apex)}`` of an evaluation, for its report, from the cases of
-    :func:`cmrseg.evaluate.load_cases` (first reference): label maps as ``(X, Y, Z)`` (2D as one
-    slice), the image from ``images`` (a file, or a folder matched by case name like PRED ``pred``,
-    on the labels' grid) or None. Checks everything before anything is written."""
-    from cmrseg.evaluate import case_files
-
-    if images is not None and Path(images).is_dir() != Path(pred).is_dir():
-        raise ValueError(f"--images {images} must be a file when PRED is a file and a folder when PRED is a folder")
-    image_files = {} if images is None else {c: p for c, p, _ in case_files(images, pred)}
-    cases = {}
-    for case, lp, (lr, *_) in loaded:
-        image = None
-        if images is not None:
-            path = image_files.get(case)
-            if path is None:
-                raise ValueError(f"no image named like case {case} in {images}")
-            image = read_image(path).array
-            if image.shape != lr.shape:
-                raise ValueError(f"image {path} {image.shape} and labels of case {case} {lr.shape} differ in shape")
-        stack = [a if a is None or a.ndim != 2 else a[:, :, None] for a in (image, lp.array, lr.array)]
-        if stack[1].ndim != 3:
-            raise ValueError(f"case {case}: the evaluation report takes 2D or 3D label maps, got {lp.shape}")
-        cases[case] = (stack[0], stack[1], stack[2], apex_side(lr.affine))
-    return cases
-
-
-def evaluation_report(out_dir: Path | str, cases: dict, metrics_csv: Path | str) -> Path:
-    """``out_dir/index.html`` of an evaluation from its metrics.csv (and summary, agreement and
-    Bland-Altman files beside it) and the cases of :func:`evaluation_cases`."""
-    from cmrseg.report.html import ReportParts, write_evaluation_report
-
-    return write_evaluation_report(out_dir, ReportParts(**_metrics_parts(Path(metrics_csv))), cases)

@@ -10,15 +10,20 @@ the haematocrit, and per-slice and AHA-segment values are tabulated and shown in
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from dataclasses import fields as dc_fields
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
 from cmrseg.aha import AhaConvention, aha_stack, myocardial_values, segment_values
-from cmrseg.evaluate import apex_side
+from cmrseg.geometry import apex_side
 from cmrseg.image import Image, LabelMap
+from cmrseg.io.atomic import atomic_directory, check_output
+from cmrseg.io.mapping_series import read_series
+from cmrseg.io.nifti import write_image, write_labels
 from cmrseg.io.tables import write_rows
 from cmrseg.labels import Label
 from cmrseg.mapping.ecv import blood_t1, check_haematocrit, ecv_map, map_quality
@@ -26,7 +31,9 @@ from cmrseg.mapping.fits import MappingResult
 from cmrseg.mapping.maps import SeriesMaps, fit_series
 from cmrseg.mapping.registration import RigidTransform, register_masks, register_series, warp_image, warp_labels
 from cmrseg.mapping.series import MappingSeries
+from cmrseg.report.pipeline import PhaseView, write_pipeline_report
 from cmrseg.series_segmentation import SeriesSegmentation, segment_series
+from cmrseg.workflows.maps import write_maps
 
 __all__ = [
     "PipelineOptions",
@@ -38,6 +45,7 @@ __all__ = [
     "segment_table",
     "slice_result",
     "reference_images",
+    "phase_view",
     "t1_pipeline",
 ]
 
@@ -79,6 +87,20 @@ class PhaseResult:
 def reference_images(seg: SeriesSegmentation) -> np.ndarray:
     """The guide's image per slice, or where a guide was given, the image agreeing best with it."""
     return np.where(seg.reference >= 0, seg.reference, np.nanargmax(seg.guide_dice, axis=1))
+
+
+def phase_view(phase: PhaseResult) -> PhaseView:
+    """What the report shows of one phase, as plain arrays."""
+    ref = reference_images(phase.segmentation)
+    guide = np.stack([phase.registered[:, :, z, int(ref[z])] for z in range(phase.labels.shape[2])], axis=2)
+    return PhaseView(
+        labels=phase.labels,
+        guide_images=guide,
+        guide_index=np.asarray(ref, int),
+        guide_dice=phase.segmentation.guide_dice,
+        t1_ms=phase.maps.result.value,
+        r2=phase.maps.result.r2,
+    )
 
 
 def _blood_t1(images: np.ndarray, times: np.ndarray, labels: np.ndarray, erode_px: int) -> float:
@@ -149,15 +171,16 @@ def _with_images(series: MappingSeries, images: np.ndarray) -> MappingSeries:
 
 def _merge(plain: SeriesMaps, moved: SeriesMaps, kept: np.ndarray) -> SeriesMaps:
     """Slices of ``moved`` where ``kept``, of ``plain`` elsewhere."""
-    from dataclasses import fields as dc_fields
 
     def pick(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
         return None if a is None else np.where(kept.reshape((1, 1, -1) + (1,) * (a.ndim - 3)), b, a)
 
     merged = {
-        f.name: pick(getattr(plain.result, f.name), getattr(moved.result, f.name)) for f in dc_fields(MappingResult)
+        f.name: pick(getattr(plain.result, f.name), getattr(moved.result, f.name))
+        for f in dc_fields(MappingResult)
+        if f.name != "quantity"
     }
-    return SeriesMaps(MappingResult(**merged), moved.series)
+    return SeriesMaps(MappingResult(**merged, quantity=plain.result.quantity), moved.series)
 
 
 def align_post(pre: PhaseResult, post: PhaseResult) -> tuple[np.ndarray, np.ndarray]:
@@ -209,7 +232,9 @@ def slice_table(
 def slice_result(maps: SeriesMaps, z: int) -> MappingResult:
     """The fit result of slice ``z`` of a series' maps."""
     r = maps.result
-    return MappingResult(r.value[:, :, z], r.a[:, :, z], r.b[:, :, z], r.r2[:, :, z], r.failed[:, :, z])
+    return MappingResult(
+        r.value[:, :, z], r.a[:, :, z], r.b[:, :, z], r.r2[:, :, z], r.failed[:, :, z], quantity=r.quantity
+    )
 
 
 def segment_table(
@@ -242,11 +267,6 @@ def ecv_from_phases(pre: PhaseResult, post: PhaseResult, hct: float) -> np.ndarr
 
 
 def _write_phase(out: Path, phase: PhaseResult) -> None:
-    import json
-
-    from cmrseg.io.nifti import write_image, write_labels
-    from cmrseg.mapping.maps import write_maps
-
     out.mkdir()
     img = phase.series.image
     write_maps(phase.maps, out / "T1.nii.gz")
@@ -277,13 +297,6 @@ def t1_pipeline(
     ``index.html``. Everything is checked before anything is written, and the folder appears
     only when complete. Returns the summary.
     """
-    import json
-
-    from cmrseg.io.atomic import atomic_directory, check_output
-    from cmrseg.io.nifti import write_image
-    from cmrseg.mapping.series import read_series
-    from cmrseg.report.pipeline import write_pipeline_report
-
     output = Path(output)
     check_output(output, overwrite)
     if (post is None) != (hct is None):
@@ -323,7 +336,8 @@ def t1_pipeline(
         write_rows(tmp / "slices.csv", rows)
         write_rows(tmp / "segments.csv", seg_rows or [{"segment": "none (no RV insertion found)"}])
         (tmp / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
-        write_pipeline_report(tmp, pre_r, post_r, ecv, rows, seg_rows, f"T1 pipeline: {Path(pre).name}")
+        views = (phase_view(pre_r), None if post_r is None else phase_view(post_r))
+        write_pipeline_report(tmp, *views, ecv, rows, seg_rows, f"T1 pipeline: {Path(pre).name}")
 
     atomic_directory(output, overwrite, fill)
     return summary

@@ -1,0 +1,83 @@
+"""``cmrseg predict``: image files (NIfTI, DICOM folders, folders of NIfTI) in, label-map files out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cmrseg.guide import check_alpha, check_guide
+from cmrseg.image import Image
+from cmrseg.io.atomic import check_output
+from cmrseg.io.loader import list_inputs, read_any
+from cmrseg.io.nifti import read_labels, write_labels
+from cmrseg.labels import is_label_map
+from cmrseg.predict import Predictor
+
+__all__ = ["predict_file"]
+
+
+def _guide_for(guide: Path | None, source: Path, image: Image) -> np.ndarray | None:
+    """The guide of one input: the file itself, or in folder mode the mask of the same file name."""
+    if guide is None:
+        return None
+    path = guide / source.name if guide.is_dir() else guide
+    if not path.exists():
+        raise FileNotFoundError(f"no guide mask for {source.name}: expected {path}")
+    labels = read_labels(path)
+    # a 4D input (cine or mapping series) may take one 3D guide for all its frames
+    shape = image.shape[:3] if len(image.shape) == 4 and labels.array.ndim == 3 else image.shape
+    check_guide(labels.array, shape, f"guide {path.name}")
+    if not np.allclose(labels.affine, image.affine, atol=1e-3):
+        raise ValueError(f"guide {path.name} has another affine than {source.name}; they must share one grid")
+    return labels.array
+
+
+def _check_values(array: np.ndarray, source: Path) -> None:
+    """Refuse, before any model loads, an image that holds NaN / inf or one value only."""
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{source.name} contains NaN or infinite values")
+    if array.size and array.min() == array.max():
+        raise ValueError(f"{source.name} is constant (all values {array.flat[0]}); nothing to segment")
+
+
+def predict_file(
+    input_path: Path | str,
+    output_path: Path | str,
+    model: str | Path = "default",
+    device: str = "auto",
+    tta: bool = False,
+    overwrite: bool = False,
+    invert: bool | str = False,
+    series: str | None = None,
+    guide: Path | str | None = None,
+    alpha: float = 0.25,
+) -> list[Path]:
+    """One call: segment a NIfTI file, a DICOM folder, or a folder of NIfTI files.
+
+    Returns the written label-map paths. For a folder of NIfTI files ``output_path`` is a folder
+    and each output keeps its input's file name. ``guide`` (a mask file, or in folder mode a
+    folder of masks with the inputs' file names) segments with a guided model at ``alpha``.
+    """
+    check_alpha(alpha)
+    guide = None if guide is None else Path(guide)
+    if guide is not None and not guide.exists():
+        raise FileNotFoundError(f"no such guide file or folder: {guide}")
+    jobs = list_inputs(Path(input_path), Path(output_path))
+    for _, out in jobs:
+        check_output(out, overwrite)
+    images = []  # read and check every input (and guide) before writing anything
+    for src, out in jobs:
+        image = read_any(src, series=series)
+        _check_values(image.array, src)
+        if invert not in (False, "off") and is_label_map(image.array):
+            raise ValueError(f"{src.name} looks like a label map (values 0-3 only); --invert applies to images")
+        images.append((image, _guide_for(guide, src, image), out))
+    predictor = Predictor(model, device=device, tta=tta, invert=invert, alpha=alpha)
+    if guide is not None and not predictor.guided:
+        raise ValueError(f"model {model!r} is not a guided model; use --model guided with --guide")
+    written = []
+    for image, guide_labels, out in images:
+        write_labels(predictor.predict_image(image, guide_labels), out)
+        written.append(out)
+    return written
