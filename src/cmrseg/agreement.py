@@ -27,7 +27,23 @@ class Agreement:
 
 
 def paired_finite(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Paired values ``(N,)`` with non-finite pairs dropped; ``ValueError`` when unpaired or under 3 pairs left."""
+    """Paired values ``(N,)`` with the non-finite pairs dropped.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        Values of the two methods or readers, any shape (flattened); ``a[k]`` pairs with ``b[k]``.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        ``(N,)`` float arrays of the pairs in which both values are finite.
+
+    Raises
+    ------
+    ValueError
+        When ``a`` and ``b`` are not paired (different sizes) or fewer than 3 finite pairs are left.
+    """
     a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
     if a.shape != b.shape:
         raise ValueError(f"agreement needs paired values, got {a.size} and {b.size}")
@@ -38,7 +54,26 @@ def paired_finite(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def agreement(a: np.ndarray, b: np.ndarray) -> Agreement:
-    """ICC(2,1) with its 95% CI, and Bland-Altman bias and limits of agreement of paired values."""
+    """ICC(2,1) with its 95% CI, and Bland-Altman bias and limits of agreement of paired values.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        Paired values of methods or readers A and B, any shape (flattened); pairs holding a non-finite value
+        are dropped (:func:`paired_finite`).
+
+    Returns
+    -------
+    Agreement
+        ``n``: the pairs used; ``icc`` and ``icc_ci95``: pingouin's "ICC(A,1)" and its 95% CI; ``bias``:
+        mean of ``a - b``; ``loa_low``, ``loa_high``: bias -/+ 1.96 SD of the differences (ddof = 1), in
+        the unit of the values.
+
+    Raises
+    ------
+    ValueError
+        When ``a`` and ``b`` are not paired or fewer than 3 finite pairs are left.
+    """
     import pandas as pd
     import pingouin as pg
 

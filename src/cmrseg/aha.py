@@ -86,7 +86,23 @@ def _centre(labels: np.ndarray) -> np.ndarray:
 
 
 def rv_insertion_points(labels: np.ndarray, contact_px: int = 2) -> tuple[np.ndarray, np.ndarray] | None:
-    """The two ``(i, j)`` ends of the myocardium's contact arc with the RV, or None if they do not touch."""
+    """The two ``(i, j)`` ends of the myocardium's contact arc with the RV, or None if they do not touch.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y)`` label map of one slice (cmrseg classes).
+    contact_px : int
+        RV and myocardium count as touching within this many pixels.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray) or None
+        The ``(i, j)`` myocardial pixels at the two ends of the arc, in the order of increasing
+        ``atan2(di, dj)`` about the LV centre along the arc (the largest angular gap between contact
+        pixels is the free wall, which the arc's ends border). None without myocardium or RV, or with
+        fewer than 2 contact pixels.
+    """
     myo, rv = labels == Label.MYO, labels == Label.RV
     if not myo.any() or not rv.any():
         return None
@@ -118,15 +134,41 @@ def _wrap(a: float) -> float:
 def septum_angle(labels: np.ndarray, contact_px: int = 2) -> float | None:
     """Angle (radians, ``atan2(di, dj)`` about the LV centre) of the septal midpoint, or None without RV contact.
 
-    RV and myocardium count as touching within ``contact_px`` pixels (raise it for conservative rings).
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y)`` label map of one slice.
+    contact_px : int
+        RV and myocardium count as touching within ``contact_px`` pixels (raise it for conservative rings).
+
+    Returns
+    -------
+    float or None
+        The angle halfway along the RV contact arc, wrapped to [-pi, pi); None without RV contact.
     """
     arc = _contact_arc(labels, contact_px)
     return None if arc is None else _wrap(arc[0] + arc[1] / 2)
 
 
 def segment_reference_angle(labels: np.ndarray, level: str, convention: AhaConvention | None = None) -> float | None:
-    """Angle (radians, ``atan2(di, dj)``) of the boundary between the two septal segments (the centre
-    of segment 14 on apical slices) under ``convention``, or None without RV contact."""
+    """Angle (radians, ``atan2(di, dj)``) of the boundary between the two septal segments under ``convention``.
+
+    On apical slices this is the centre of segment 14.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y)`` label map of one slice.
+    level : str
+        ``"basal"``, ``"mid"`` or ``"apical"``: apical slices have 4 segments of 90 degrees, the others 6 of 60.
+    convention : AhaConvention, optional
+        Where the segments start (default ``AhaConvention()``: the septal midpoint).
+
+    Returns
+    -------
+    float or None
+        The angle about the LV centre, wrapped to [-pi, pi); None without RV contact.
+    """
     c = convention or AhaConvention()
     arc = _contact_arc(labels, c.contact_px)
     if arc is None:
@@ -149,8 +191,28 @@ def aha_segments(
 ) -> np.ndarray:
     """AHA segment number of every myocardial pixel of one 2D slice (0 elsewhere, or where no RV contact).
 
-    ``septum``: the septal angle (radians, ``atan2(di, dj)``) when known otherwise (e.g. from a
-    reader's reference point); it replaces the one found from the RV.
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y)`` label map of one slice.
+    level : str
+        ``"basal"`` (segments 1-6), ``"mid"`` (7-12) or ``"apical"`` (13-16).
+    convention : AhaConvention, optional
+        Where the segments start and which way they are numbered (default ``AhaConvention()``).
+    septum : float, optional
+        The septal angle (radians, ``atan2(di, dj)``) when known otherwise (e.g. from a reader's
+        reference point); it replaces the one found from the RV.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 segment numbers, the shape of ``labels``; all 0 when the slice has no myocardium or no RV
+        contact (and no ``septum`` is given).
+
+    Raises
+    ------
+    ValueError
+        When ``level`` is not basal, mid or apical.
     """
     if level not in _FIRST:
         raise ValueError(f"level must be one of {list(_FIRST)}, got {level!r}")
@@ -177,8 +239,31 @@ def aha_stack(
     convention: AhaConvention | None = None,
     apex: int | None = None,
 ) -> np.ndarray:
-    """AHA segments for every slice of an ``(X, Y, Z)`` stack; levels from
-    :func:`cmrseg.evaluate.slice_levels` (``apex``: the stack's orientation, see there) unless given."""
+    """AHA segments for every slice of an ``(X, Y, Z)`` stack.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y, Z)`` label map.
+    levels : list of str, optional
+        The level of each slice (``basal``, ``mid``, ``apical``; slices of any other level, e.g.
+        ``outside``, get no segments). Default: :func:`cmrseg.geometry.slice_levels` of ``labels``.
+    convention : AhaConvention, optional
+        Where the segments start (default ``AhaConvention()``).
+    apex : int, optional
+        The stack's orientation for the default levels: +1 when the slice index grows towards the
+        apex, -1 towards the base (see :func:`cmrseg.geometry.slice_levels`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(X, Y, Z)`` uint8 segment numbers (1-16) on the myocardium, 0 elsewhere.
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` is not an ``(X, Y, Z)`` stack.
+    """
     if labels.ndim != 3:
         raise ValueError(f"expected an (X, Y, Z) stack, got {labels.shape}")
     if levels is None:
@@ -207,15 +292,49 @@ def _summary(v: np.ndarray) -> SegmentValue:
 
 
 def segment_values(value_map: np.ndarray, segments: np.ndarray) -> dict[int, SegmentValue]:
-    """Median and IQR of a map (e.g. T1 in ms) in each AHA segment present."""
+    """Median and IQR of a map (e.g. T1 in ms) in each AHA segment present.
+
+    Parameters
+    ----------
+    value_map : numpy.ndarray
+        The map, e.g. T1 in ms, any shape.
+    segments : numpy.ndarray
+        AHA segment numbers of the same shape (0 outside the segments), e.g. from :func:`aha_stack`.
+
+    Returns
+    -------
+    dict of int to SegmentValue
+        Per segment number > 0 present: median, 25th (``q1``) and 75th (``q3``) percentiles of the
+        finite values and their count ``n`` (NaN and 0 when none is finite), in the map's unit.
+
+    Raises
+    ------
+    ValueError
+        When ``value_map`` and ``segments`` differ in shape.
+    """
     if value_map.shape != segments.shape:
         raise ValueError(f"map {value_map.shape} and segments {segments.shape} differ in shape")
     return {int(s): _summary(value_map[segments == s]) for s in np.unique(segments) if s > 0}
 
 
 def myocardial_values(value_map: np.ndarray, labels: np.ndarray, erode_px: int = 0) -> SegmentValue:
-    """Median and IQR of a map in the myocardium of one slice, optionally eroded by ``erode_px`` pixels
-    to avoid partial volume with blood."""
+    """Median and IQR of a map in the myocardium of one slice.
+
+    Parameters
+    ----------
+    value_map : numpy.ndarray
+        ``(X, Y)`` map of one slice, e.g. T1 in ms.
+    labels : numpy.ndarray
+        ``(X, Y)`` label map of the same slice.
+    erode_px : int
+        Erode the myocardium by this many pixels first, to avoid partial volume with blood (0: none).
+
+    Returns
+    -------
+    SegmentValue
+        Median, 25th (``q1``) and 75th (``q3``) percentiles of the finite values and their count ``n``
+        (NaN and 0 when none is finite), in the map's unit.
+    """
     myo = labels == Label.MYO
     if erode_px > 0:
         myo = ndimage.binary_erosion(myo, iterations=erode_px)
@@ -231,9 +350,30 @@ def map_value_tables(
 ) -> tuple[list[dict], list[dict]]:
     """Median and IQR of a map (e.g. T1 in ms) per AHA segment and in the myocardium of each slice.
 
-    ``value_map`` and ``labels`` are ``(X, Y, Z)`` (or one 2D slice); ``erode_px`` erodes the
-    myocardium of the per-slice values (partial volume with blood); ``apex``: the stack's
-    orientation for the slice levels. Segments need RV contact.
+    Parameters
+    ----------
+    value_map : numpy.ndarray
+        ``(X, Y, Z)`` map (or one 2D slice), e.g. T1 in ms.
+    labels : numpy.ndarray
+        ``(X, Y, Z)`` label map (or one 2D slice) on the map's grid.
+    convention : AhaConvention, optional
+        Where the segments start (default ``AhaConvention()``). Segments need RV contact.
+    erode_px : int
+        Erode the myocardium of the per-slice values by this many pixels (partial volume with blood).
+    apex : int, optional
+        The stack's orientation for the slice levels (+1: slice index grows towards the apex, -1
+        towards the base; :func:`cmrseg.geometry.slice_levels`).
+
+    Returns
+    -------
+    tuple of (list of dict, list of dict)
+        Segment rows ``{"segment", "median", "q1", "q3", "n"}`` sorted by segment number, and slice rows
+        ``{"slice", "median", "q1", "q3", "n"}`` for each slice holding myocardium.
+
+    Raises
+    ------
+    ValueError
+        When the map and the labels differ in shape.
     """
     lab = as_stack(labels)
     value = as_stack(value_map)

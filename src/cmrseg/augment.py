@@ -85,7 +85,23 @@ AUGMENTATIONS: dict[str, Callable[[], list[A.BasicTransform]]] = {
 
 
 def build_transforms(preset: str) -> A.Compose:
-    """The albumentations pipeline of a preset name (``none``, ``basic`` or ``heavy``)."""
+    """The albumentations pipeline of a preset name (``none``, ``basic``, ``heavy`` or ``anycontrast``).
+
+    Parameters
+    ----------
+    preset : str
+        A key of :data:`AUGMENTATIONS`.
+
+    Returns
+    -------
+    albumentations.Compose
+        The preset's transforms, seeded with 0 (:meth:`Augmenter.apply` reseeds it on every call).
+
+    Raises
+    ------
+    ValueError
+        When ``preset`` is not a known preset.
+    """
     if preset not in AUGMENTATIONS:
         raise ValueError(f"unknown augmentation preset {preset!r}; valid: {sorted(AUGMENTATIONS)}")
     return A.Compose(AUGMENTATIONS[preset](), seed=0)
@@ -110,7 +126,24 @@ class Augmenter:
     def apply(
         self, image: np.ndarray, masks: list[np.ndarray], rng: np.random.Generator
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Like calling the augmenter, with several masks (e.g. labels and a guide) moved alike."""
+        """Like calling the augmenter, with several masks (e.g. labels and a guide) moved alike.
+
+        Parameters
+        ----------
+        image : numpy.ndarray
+            ``(H, W)`` image in [0, 1] (cast to float32).
+        masks : list of numpy.ndarray
+            ``(H, W)`` masks of the image (cast to uint8).
+        rng : numpy.random.Generator
+            Source of the call's randomness (the pipeline's seed and the intensity inversion): the same
+            generator state gives the same result.
+
+        Returns
+        -------
+        tuple of (numpy.ndarray, list of numpy.ndarray)
+            The augmented float32 image clipped to [0, 1] (intensity-inverted with probability
+            ``invert_probability``) and the uint8 masks moved alike, in the order given.
+        """
         self._compose.set_random_seed(int(rng.integers(0, 2**31 - 1)))
         out = self._compose(image=image.astype(np.float32), masks=[m.astype(np.uint8) for m in masks])
         img = np.clip(out["image"], 0.0, 1.0).astype(np.float32)

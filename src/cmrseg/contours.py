@@ -73,7 +73,22 @@ def _spline(c: np.ndarray, steps: ContourSteps) -> np.ndarray:
 def mask_contour(mask: np.ndarray, steps: ContourSteps = ContourSteps(), hull: bool = False) -> np.ndarray | None:
     """The contour ``(N, 2)`` of a 2D boolean mask in ``(i, j)`` indices, or None if empty.
 
-    ``hull`` allows the C-shape -> convex hull replacement (used for the endocardium).
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        ``(X, Y)`` mask of one slice (cast to bool).
+    steps : ContourSteps
+        The post-processing steps to apply (default: all of them).
+    hull : bool
+        Allow the C-shape -> convex hull replacement (used for the endocardium; only with
+        ``steps.convex_hull``).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(N, 2)`` float ``(i, j)`` points of the closed contour of the largest candidate
+        (``steps.spline_points`` points once the spline is fitted); None when the mask has no contour
+        of 3 or more points.
     """
     cands = _candidates(np.asarray(mask, bool), steps)
     if steps.aspect_filter:
@@ -91,7 +106,26 @@ def mask_contour(mask: np.ndarray, steps: ContourSteps = ContourSteps(), hull: b
 
 
 def slice_contours(labels: np.ndarray, steps: ContourSteps = ContourSteps()) -> dict[str, np.ndarray | None]:
-    """``{"endo": LV cavity contour, "epi": LV cavity + myocardium contour}`` of one 2D slice."""
+    """``{"endo": LV cavity contour, "epi": LV cavity + myocardium contour}`` of one 2D slice.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y)`` label map of one slice.
+    steps : ContourSteps
+        The post-processing steps to apply (default: all of them); the endocardium may be replaced by
+        its convex hull.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray or None
+        ``(N, 2)`` ``(i, j)`` contours from :func:`mask_contour`; None where the region is empty.
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` is not 2D.
+    """
     if labels.ndim != 2:
         raise ValueError(f"contours need one 2D slice, got shape {labels.shape}")
     endo = mask_contour(labels == Label.LV, steps, hull=True)
@@ -100,8 +134,22 @@ def slice_contours(labels: np.ndarray, steps: ContourSteps = ContourSteps()) -> 
 
 
 def densify(points: np.ndarray, step: float = 0.25) -> np.ndarray:
-    """Points along the closed polygon's edges at most ``step`` apart, for distances to the curve
-    rather than to its vertices (dominant-point contours keep few vertices)."""
+    """Points along a closed polygon's edges at most ``step`` apart.
+
+    For distances to the curve rather than to its vertices (dominant-point contours keep few vertices).
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        ``(N, 2)`` vertices of the closed polygon, e.g. ``(i, j)`` contour points; the last joins the first.
+    step : float
+        Largest distance between consecutive points, in the unit of ``points`` (pixels for contours).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(M, 2)`` float points: each vertex followed by the points inserted along its edge to the next.
+    """
     pts = np.asarray(points, float)
     closed = np.vstack([pts, pts[:1]])
     out = []
@@ -112,7 +160,27 @@ def densify(points: np.ndarray, step: float = 0.25) -> np.ndarray:
 
 
 def contour_to_mask(points_ij: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Fill a closed ``(i, j)`` contour on a 2D grid of ``shape``; points outside are an error."""
+    """Fill a closed ``(i, j)`` contour on a 2D grid of ``shape``; points outside are an error.
+
+    Parameters
+    ----------
+    points_ij : numpy.ndarray
+        ``(N, 2)`` ``(i, j)`` points of the closed contour, ``N >= 3``.
+    shape : tuple of int
+        ``(X, Y)`` of the grid.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of ``shape``: the pixels whose area the polygon touches, boundary included (the
+        contours run through the centres of border pixels), to 4 bits of sub-pixel precision.
+
+    Raises
+    ------
+    ValueError
+        When ``points_ij`` is not ``(N, 2)`` with ``N >= 3``, or a point lies outside the grid (more than
+        half a pixel beyond the centres of its edge pixels).
+    """
     pts = np.asarray(points_ij, float)
     if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3:
         raise ValueError(f"a contour needs >= 3 (i, j) points, got shape {pts.shape}")
@@ -127,16 +195,52 @@ def contour_to_mask(points_ij: np.ndarray, shape: tuple[int, int]) -> np.ndarray
 
 
 def to_patient_mm(points_ij: np.ndarray, affine: np.ndarray, slice_index: int) -> np.ndarray:
-    """``(N, 3)`` scanner coordinates (mm) of ``(i, j)`` contour points on slice ``slice_index``."""
+    """``(N, 3)`` scanner coordinates (mm) of ``(i, j)`` contour points on slice ``slice_index``.
+
+    Parameters
+    ----------
+    points_ij : numpy.ndarray
+        ``(N, 2)`` ``(i, j)`` contour points.
+    affine : numpy.ndarray
+        4x4 voxel -> patient (mm) matrix of the stack, as NIfTI stores it.
+    slice_index : int
+        The slice ``k`` the points lie on.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, 3)`` coordinates in mm, in the frame of ``affine``.
+    """
     n = len(points_ij)
     vox = np.column_stack([points_ij, np.full(n, slice_index), np.ones(n)])
     return (affine @ vox.T).T[:, :3]
 
 
 def contours_to_labels(contours: dict[int, dict[str, np.ndarray | None]], shape: tuple[int, int, int]) -> np.ndarray:
-    """``(X, Y, Z)`` uint8 labels from per-slice ``{"endo": (N, 2), "epi": (M, 2)}`` ``(i, j)`` contours:
-    inside the epicardium MYO, inside the endocardium LV (an endocardium without epicardium gives
-    LV only). Slices missing from ``contours`` stay background; points outside the grid are an error."""
+    """``(X, Y, Z)`` uint8 labels from per-slice ``(i, j)`` endocardial and epicardial contours.
+
+    Inside the epicardium MYO, inside the endocardium LV (an endocardium without epicardium gives LV
+    only). Slices missing from ``contours`` stay background.
+
+    Parameters
+    ----------
+    contours : dict of int to dict
+        Slice index -> ``{"endo": (N, 2), "epi": (M, 2)}`` ``(i, j)`` contours; a missing or None
+        contour is left out.
+    shape : tuple of int
+        ``(X, Y, Z)`` of the label map.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(X, Y, Z)`` uint8 label map (0 background, 2 MYO, 3 LV).
+
+    Raises
+    ------
+    ValueError
+        When ``shape`` is not ``(X, Y, Z)``, a slice index lies outside the grid, or a contour has fewer
+        than 3 points or points outside the grid.
+    """
     if len(shape) != 3:
         raise ValueError(f"shape must be (X, Y, Z), got {shape}")
     out = np.zeros(shape, np.uint8)

@@ -25,6 +25,23 @@ def _known(name: str) -> None:
 def check_device(name: str) -> None:
     """Refuse, without importing torch, a device this machine surely lacks.
 
+    Parameters
+    ----------
+    name : str
+        ``auto``, ``cpu``, ``cuda`` or ``mps``.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        ``name`` is unknown, or names a device this machine surely lacks (the message lists the
+        available ones).
+
+    Notes
+    -----
     ``mps`` exists only on macOS; ``cuda`` on Linux needs a GPU driver (``/dev/nvidiactl``,
     ``/proc/driver/nvidia`` or ROCm's ``/dev/kfd``). What passes here is checked again, with
     torch, by :func:`resolve_device`.
@@ -51,7 +68,20 @@ def available_devices() -> list[str]:
 def resolve_device(name: str = "auto") -> str:
     """``auto`` -> ``cuda`` if available, else ``mps`` if available, else ``cpu``.
 
-    A device that is not there raises ``ValueError`` naming the available ones.
+    Parameters
+    ----------
+    name : str
+        ``auto``, ``cpu``, ``cuda`` or ``mps``.
+
+    Returns
+    -------
+    str
+        The device to use: ``cpu``, ``cuda`` or ``mps``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is unknown, or the device is not there (the message names the available ones).
     """
     _known(name)
     check_device(name)

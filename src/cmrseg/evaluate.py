@@ -75,8 +75,27 @@ def _contour_hd(pred: np.ndarray | None, ref: np.ndarray | None, spacing: tuple[
 def discretisation_floor_mm(
     contour: np.ndarray | None, shape: tuple[int, int], spacing: tuple[float, float], hull: bool = False
 ) -> float:
-    """The best contour Hausdorff distance a mask can reach (the paper's Figure 9): the reference
-    contour against the contour fitted again after rasterising it to pixels."""
+    """The best contour Hausdorff distance (mm) a mask can reach (the paper's Figure 9).
+
+    The reference contour against the contour fitted again after rasterising it to pixels.
+
+    Parameters
+    ----------
+    contour : numpy.ndarray or None
+        ``(N, 2)`` ``(i, j)`` reference contour (clipped to the grid before rasterising).
+    shape : tuple of int
+        ``(X, Y)`` of the slice.
+    spacing : tuple of float
+        ``(dx, dy)`` pixel spacing in mm.
+    hull : bool
+        Allow the convex hull replacement when fitting again (the endocardium), as in
+        :func:`cmrseg.contours.mask_contour`.
+
+    Returns
+    -------
+    float
+        Hausdorff distance in mm; NaN without a contour.
+    """
     if contour is None:
         return float("nan")
     again = mask_contour(contour_to_mask(np.clip(contour, 0, np.asarray(shape) - 1), shape), hull=hull)
@@ -128,9 +147,35 @@ def evaluate_arrays(
 ) -> list[Row]:
     """Volume and per-slice rows for one prediction/reference pair of ``(X, Y[, Z])`` label maps.
 
-    ``apex``: the stack's orientation for the slice levels (:func:`slice_levels`).
+    Parameters
+    ----------
+    case : str
+        The case name of the rows.
+    pred, ref : numpy.ndarray
+        ``(X, Y)`` or ``(X, Y, Z)`` label maps of one shape (cmrseg classes).
+    spacing : tuple of float or None
+        ``(dx, dy[, dz])`` in mm (a missing ``dz`` counts as 1); None when unknown: Dice and IoU only,
+        distances NaN with a note.
+    reference : str
+        The rows' ``reference`` column, e.g. ``ref1``.
+    compared : str
+        The rows' ``compared`` column: ``model``, or ``refN`` for reader-vs-reader agreement.
+    apex : int, optional
+        The stack's orientation for the slice levels (:func:`cmrseg.geometry.slice_levels`).
 
-    ``spacing`` in mm; None when unknown: Dice and IoU only, distances NaN with a note."""
+    Returns
+    -------
+    list of Row
+        One volume row (slice and level ``all``) per foreground class in either map, then one row per
+        slice and class in either slice; LV and MYO slice rows also carry the contour Hausdorff distance
+        (endocardium, epicardium) and its discretisation floor when the spacing is known.
+
+    Raises
+    ------
+    ValueError
+        When the shapes differ, a map holds label values that cmrseg does not know, or the maps are not
+        2D or 3D.
+    """
     if pred.shape != ref.shape:
         raise ValueError(f"case {case}: prediction shape {pred.shape} differs from reference {ref.shape}")
     _check_labels(pred, f"prediction {case}")
@@ -162,7 +207,20 @@ def evaluate_arrays(
 
 
 def spacing_of(labels: LabelMap, spacing: tuple[float, ...] | None) -> tuple[float, ...] | None:
-    """The given spacing (mm), else the file's, else None when the file records none."""
+    """The given spacing (mm), else the file's, else None when the file records none.
+
+    Parameters
+    ----------
+    labels : LabelMap
+        A label map read from a file; ``metadata["spacing_known"]`` False means the file records no spacing.
+    spacing : tuple of float or None
+        Voxel size in mm that overrides the file's.
+
+    Returns
+    -------
+    tuple of float or None
+        The spacing in mm, or None.
+    """
     if spacing is not None:
         return spacing
     return labels.spacing if labels.metadata.get("spacing_known", True) else None
@@ -172,9 +230,32 @@ Case = tuple[str, LabelMap, list[LabelMap]]  # name, prediction, references
 
 
 def evaluate_cases(cases: list[Case], spacing: tuple[float, ...] | None = None) -> list[Row]:
-    """Rows of every case of :func:`load_cases`: model vs each reference, and reader vs reader
-    (``compared`` = ``refN``) with several. ``spacing`` (mm) overrides the files'; a reference that
-    records none gets no distances (NaN, with a note)."""
+    """Rows of every case: model vs each reference, and reader vs reader (several references).
+
+    The cases are those of :func:`cmrseg.workflows.evaluate.load_cases`.
+
+    Parameters
+    ----------
+    cases : list of Case
+        ``(name, prediction, references)`` per case.
+    spacing : tuple of float, optional
+        Voxel size in mm that overrides the files'; a reference that records none gets no distances
+        (NaN, with a note).
+
+    Returns
+    -------
+    list of Row
+        :func:`evaluate_arrays` rows of the prediction against each reference (``compared`` = ``model``,
+        ``reference`` = ``refK``) and, with several references, of each pair of them (``compared`` =
+        ``refN``); slice levels use the orientation of each reference's affine
+        (:func:`cmrseg.geometry.apex_side`).
+
+    Raises
+    ------
+    ValueError
+        When a prediction and a reference differ in shape, are not 2D or 3D, or hold label values that
+        cmrseg does not know.
+    """
     rows: list[Row] = []
     for case, lp, lrs in cases:
         for k, lr in enumerate(lrs):
@@ -188,7 +269,20 @@ def evaluate_cases(cases: list[Case], spacing: tuple[float, ...] | None = None) 
 
 
 def summarise(rows: list[Row]) -> list[dict[str, object]]:
-    """Mean metrics per (compared, reference, level, label): volume rows as level ``all``."""
+    """Mean metrics per (compared, reference, level, label): volume rows as level ``all``.
+
+    Parameters
+    ----------
+    rows : list of Row
+        Rows of :func:`evaluate_arrays` or :func:`evaluate_cases`.
+
+    Returns
+    -------
+    list of dict
+        One dict per group in order of first appearance: ``compared``, ``reference``, ``level``, ``label``,
+        ``n`` (rows) and the means of ``dice``, ``iou``, ``hd_mm``, ``msd_mm`` and ``hd_contour_mm`` over
+        their finite values (NaN when there is none).
+    """
     groups: dict[tuple[str, str, str, str], list[Row]] = {}
     for r in rows:
         groups.setdefault((r.compared, r.reference, r.level, r.label), []).append(r)

@@ -41,30 +41,106 @@ def _check(labels: np.ndarray, spacing: tuple[float, ...], ndim: int) -> None:
 
 
 def voxel_volume_ml(spacing: tuple[float, ...]) -> float:
-    """Volume of one voxel in mL from its ``(dx, dy, dz)`` spacing in mm (1 mL = 1000 mm^3)."""
+    """Volume of one voxel in mL from its ``(dx, dy, dz)`` spacing in mm (1 mL = 1000 mm^3).
+
+    Parameters
+    ----------
+    spacing : tuple of float
+        ``(dx, dy, dz)`` in mm; further values are ignored.
+
+    Returns
+    -------
+    float
+        The voxel volume in mL.
+    """
     return float(np.prod(spacing[:3])) / 1000.0
 
 
 def ejection_fraction(edv: float, esv: float) -> float:
-    """Ejection fraction in percent, ``100 (EDV - ESV) / EDV``; NaN when EDV is not positive."""
+    """Ejection fraction in percent, ``100 (EDV - ESV) / EDV``; NaN when EDV is not positive.
+
+    Parameters
+    ----------
+    edv, esv : float
+        End-diastolic and end-systolic volumes, in one unit (e.g. mL).
+
+    Returns
+    -------
+    float
+        The ejection fraction in percent.
+    """
     return float(100.0 * (edv - esv) / edv) if edv > 0 else float("nan")
 
 
 def label_volumes_ml(labels: np.ndarray, spacing: tuple[float, ...]) -> dict[str, float]:
-    """Volumes in mL of RV, MYO and LV in a ``(X, Y, Z)`` stack."""
+    """Volumes in mL of RV, MYO and LV in a ``(X, Y, Z)`` stack.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y, Z)`` label map.
+    spacing : tuple of float
+        ``(dx, dy, dz)`` in mm.
+
+    Returns
+    -------
+    dict of str to float
+        ``{"RV": ..., "MYO": ..., "LV": ...}`` in mL.
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` is not 3D or ``spacing`` lacks three positive finite values.
+    """
     _check(labels, spacing, 3)
     voxel_ml = voxel_volume_ml(spacing)
     return {lab.name: float((labels == lab).sum() * voxel_ml) for lab in (Label.RV, Label.MYO, Label.LV)}
 
 
 def volume_curve_ml(cine: np.ndarray, spacing: tuple[float, ...], label: Label = Label.LV) -> np.ndarray:
-    """``(T,)`` volume of ``label`` in mL for each frame of an ``(X, Y, Z, T)`` cine."""
+    """``(T,)`` volume of ``label`` in mL for each frame of an ``(X, Y, Z, T)`` cine.
+
+    Parameters
+    ----------
+    cine : numpy.ndarray
+        ``(X, Y, Z, T)`` label map.
+    spacing : tuple of float
+        ``(dx, dy, dz)`` in mm.
+    label : Label
+        The class whose volume is measured (default the LV blood pool).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T,)`` volumes in mL.
+
+    Raises
+    ------
+    ValueError
+        When ``cine`` is not 4D or ``spacing`` lacks three positive finite values.
+    """
     _check(cine, spacing, 4)
     return (cine == label).sum((0, 1, 2)) * voxel_volume_ml(spacing)
 
 
 def detect_ed_es(lv_volumes_ml: np.ndarray) -> tuple[int, int]:
-    """End-diastole = frame of largest LV volume, end-systole = frame of smallest."""
+    """End-diastole = frame of largest LV volume, end-systole = frame of smallest.
+
+    Parameters
+    ----------
+    lv_volumes_ml : numpy.ndarray
+        ``(T,)`` LV volume in mL of each frame, e.g. from :func:`volume_curve_ml`.
+
+    Returns
+    -------
+    tuple of (int, int)
+        The ED and ES frame indices (the first frame of a tie).
+
+    Raises
+    ------
+    ValueError
+        With fewer than two frames, or no frame with a positive LV volume.
+    """
     v = np.asarray(lv_volumes_ml, float)
     if v.size < 2 or not np.any(v > 0):
         raise ValueError("need at least two frames with some LV to find ED and ES")
@@ -116,7 +192,29 @@ class CardiacFunction:
 def cardiac_function(
     ed: np.ndarray, es: np.ndarray, spacing: tuple[float, ...], ed_frame: int | None = None, es_frame: int | None = None
 ) -> CardiacFunction:
-    """Function from ED and ES stacks ``(X, Y, Z)`` on one grid."""
+    """Function from ED and ES stacks ``(X, Y, Z)`` on one grid.
+
+    Parameters
+    ----------
+    ed, es : numpy.ndarray
+        ``(X, Y, Z)`` label maps at end-diastole and end-systole.
+    spacing : tuple of float
+        ``(dx, dy, dz)`` in mm.
+    ed_frame, es_frame : int, optional
+        The cine frames of ``ed`` and ``es``, recorded in the result.
+
+    Returns
+    -------
+    CardiacFunction
+        LV and RV EDV, ESV and stroke volume in mL, EF in percent and LV mass in g (ED myocardial volume
+        x :data:`MYOCARDIAL_DENSITY_G_PER_ML`).
+
+    Raises
+    ------
+    ValueError
+        When the stacks differ in shape or are not 3D, ``spacing`` lacks three positive finite values, or
+        the ED map has no LV blood pool.
+    """
     if ed.shape != es.shape:
         raise ValueError(f"ED {ed.shape} and ES {es.shape} label maps must share one grid")
     ved, ves = label_volumes_ml(ed, spacing), label_volumes_ml(es, spacing)
@@ -138,13 +236,50 @@ def cardiac_function(
 
 
 def cine_function(cine: np.ndarray, spacing: tuple[float, ...]) -> CardiacFunction:
-    """Function of an ``(X, Y, Z, T)`` cine label map; ED/ES from the LV volume curve."""
+    """Function of an ``(X, Y, Z, T)`` cine label map; ED/ES from the LV volume curve.
+
+    Parameters
+    ----------
+    cine : numpy.ndarray
+        ``(X, Y, Z, T)`` label map.
+    spacing : tuple of float
+        ``(dx, dy, dz)`` in mm.
+
+    Returns
+    -------
+    CardiacFunction
+        As :func:`cardiac_function`, with the ED and ES frames of :func:`detect_ed_es`.
+
+    Raises
+    ------
+    ValueError
+        When ``cine`` is not 4D, ``spacing`` lacks three positive finite values, or fewer than two frames
+        (or none with LV) are given.
+    """
     ed, es = detect_ed_es(volume_curve_ml(cine, spacing))
     return cardiac_function(cine[..., ed], cine[..., es], spacing, ed, es)
 
 
 def slice_areas_mm2(labels: np.ndarray, spacing: tuple[float, ...]) -> dict[str, np.ndarray]:
-    """``(Z,)`` area in mm^2 of RV, MYO and LV on each slice of an ``(X, Y, Z)`` stack."""
+    """``(Z,)`` area in mm^2 of RV, MYO and LV on each slice of an ``(X, Y, Z)`` stack.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y, Z)`` label map.
+    spacing : tuple of float
+        ``(dx, dy, dz)`` in mm (the areas use ``dx dy``).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{"RV": (Z,), "MYO": (Z,), "LV": (Z,)}`` areas in mm^2.
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` is not 3D or ``spacing`` lacks three positive finite values.
+    """
     _check(labels, spacing, 3)
     px = spacing[0] * spacing[1]
     return {lab.name: (labels == lab).sum((0, 1)) * px for lab in (Label.RV, Label.MYO, Label.LV)}
@@ -155,6 +290,23 @@ def wall_thickness_mm(labels: np.ndarray, spacing: tuple[float, ...]) -> tuple[f
 
     Thickness at each epicardial border pixel is its distance to the LV cavity (the nearest
     endocardial point); NaN when the slice lacks cavity or myocardium.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y)`` label map of one slice.
+    spacing : tuple of float
+        ``(dx, dy, ...)`` in mm; the first two values are used.
+
+    Returns
+    -------
+    tuple of (float, float)
+        Mean and maximum thickness in mm.
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` is not 2D.
     """
     if labels.ndim != 2:
         raise ValueError(f"wall thickness needs one 2D slice, got shape {labels.shape}")
@@ -173,9 +325,30 @@ def slice_table(
 ) -> list[dict[str, object]]:
     """Per-slice areas (mm^2) and LV wall thickness (mm) at ED and ES of two ``(X, Y, Z)`` stacks.
 
-    Level (basal / mid / apical / outside) from the ED LV extent (``apex``: the stack's orientation,
-    :func:`cmrseg.evaluate.slice_levels`); ``thickening_percent`` is the systolic increase of the
-    mean wall thickness, ``100 (ES - ED) / ED``.
+    Level (basal / mid / apical / outside) from the ED LV extent; ``thickening_percent`` is the
+    systolic increase of the mean wall thickness, ``100 (ES - ED) / ED``.
+
+    Parameters
+    ----------
+    ed, es : numpy.ndarray
+        ``(X, Y, Z)`` label maps at end-diastole and end-systole, on one grid.
+    spacing : tuple of float
+        ``(dx, dy, dz)`` in mm.
+    apex : int, optional
+        The stack's orientation (+1: slice index grows towards the apex, -1 towards the base;
+        :func:`cmrseg.geometry.slice_levels`).
+
+    Returns
+    -------
+    list of dict
+        One row per slice: ``slice``, ``level``, ``{lv,myo,rv}_area_{ed,es}_mm2``,
+        ``wall_thickness_ed_mm``, ``wall_thickness_ed_max_mm``, ``wall_thickness_es_mm`` and
+        ``thickening_percent`` (NaN where the ED thickness is not positive).
+
+    Raises
+    ------
+    ValueError
+        When the stacks differ in shape or are not 3D, or ``spacing`` lacks three positive finite values.
     """
     if ed.shape != es.shape:
         raise ValueError(f"ED {ed.shape} and ES {es.shape} stacks must share one grid")

@@ -16,13 +16,25 @@ LEVELS: tuple[str, ...] = ("basal", "mid", "apical")
 
 
 def apex_side(affine: np.ndarray | None) -> int | None:
-    """+1 when the slice index of a short-axis stack grows towards the apex, -1 towards the base,
-    None when the geometry cannot tell.
+    """Which way the apex lies along the slice index of a short-axis stack: +1, -1 or None.
+
+    +1 when the slice index grows towards the apex, -1 towards the base, None when the geometry
+    cannot tell.
 
     The apex lies inferior to the base, so the sign of the slice normal's superior component
     decides. That component is the same in RAS and LPS, so files that mix up the two (common in
     converted NIfTI) still read right. Axis-aligned affines (synthetic, e.g. identity) and slice
     normals within ~12 degrees of horizontal give None.
+
+    Parameters
+    ----------
+    affine : numpy.ndarray or None
+        4x4 voxel -> patient (mm) matrix of the stack; its third column is the slice direction.
+
+    Returns
+    -------
+    int or None
+        +1, -1, or None (also without an affine, or with a zero or non-finite slice direction).
     """
     if affine is None:
         return None
@@ -36,12 +48,23 @@ def apex_side(affine: np.ndarray | None) -> int | None:
 
 
 def slice_levels(reference: np.ndarray, apex: int | None = None) -> list[str]:
-    """basal / mid / apical per slice of an ``(X, Y, Z)`` label map, thirds of its LV extent.
+    """Basal / mid / apical per slice of an ``(X, Y, Z)`` label map, thirds of its LV extent.
 
-    ``apex``: +1 when the slice index grows towards the apex, -1 towards the base
-    (:func:`apex_side` of the file's affine). Without it the base is the end of the LV extent
-    whose two slices hold more labelled heart (LV, myocardium and RV): right on all 160 ACDC
-    reference volumes, which run base first.
+    Parameters
+    ----------
+    reference : numpy.ndarray
+        ``(X, Y, Z)`` label map; its LV extent is the slices holding LV cavity or myocardium.
+    apex : int, optional
+        +1 when the slice index grows towards the apex, -1 towards the base
+        (:func:`apex_side` of the file's affine). Without it the base is the end of the LV extent
+        whose two slices hold more labelled heart (LV, myocardium and RV): right on all 160 ACDC
+        reference volumes, which run base first.
+
+    Returns
+    -------
+    list of str
+        One of ``basal``, ``mid``, ``apical`` per slice, ``outside`` beyond the LV extent (every slice
+        when there is no LV).
     """
     lv = ((reference == Label.LV) | (reference == Label.MYO)).sum((0, 1))
     levels = ["outside"] * reference.shape[2]

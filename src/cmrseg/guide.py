@@ -34,7 +34,23 @@ GUIDE_CLASSES: tuple[int, ...] = (Label.RV, Label.MYO, Label.LV)
 
 
 def check_alpha(alpha: float) -> float:
-    """``alpha`` as a float in [0, 1], or ``ValueError``."""
+    """``alpha`` as a float in [0, 1], or ``ValueError``.
+
+    Parameters
+    ----------
+    alpha : float
+        The guide's weight.
+
+    Returns
+    -------
+    float
+        ``alpha``.
+
+    Raises
+    ------
+    ValueError
+        When ``alpha`` is not in [0, 1].
+    """
     a = float(alpha)
     if not 0.0 <= a <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
@@ -42,7 +58,22 @@ def check_alpha(alpha: float) -> float:
 
 
 def check_guide(guide: np.ndarray, image_shape: tuple[int, ...], name: str = "guide") -> None:
-    """A guide must lie on the image's grid (same in-plane size and slices) and label some heart."""
+    """A guide must lie on the image's grid (same in-plane size and slices) and label some heart.
+
+    Parameters
+    ----------
+    guide : numpy.ndarray
+        The guiding label map.
+    image_shape : tuple of int
+        The image's shape, which the guide's must equal.
+    name : str
+        What the guide is called in the error messages.
+
+    Raises
+    ------
+    ValueError
+        When the shapes differ, or the guide labels none of RV, MYO and LV.
+    """
     if guide.shape != tuple(image_shape):
         raise ValueError(f"{name} has shape {guide.shape}, the image {tuple(image_shape)}; they must share one grid")
     if not np.isin(guide, GUIDE_CLASSES).any():
@@ -50,7 +81,21 @@ def check_guide(guide: np.ndarray, image_shape: tuple[int, ...], name: str = "gu
 
 
 def guide_channels(guide: np.ndarray, alpha: float) -> np.ndarray:
-    """``(..., H, W)`` guide labels -> ``(..., 3, H, W)`` float32 one-hot (RV, MYO, LV) times ``alpha``."""
+    """``(..., H, W)`` guide labels -> ``(..., 3, H, W)`` float32 one-hot (RV, MYO, LV) times ``alpha``.
+
+    Parameters
+    ----------
+    guide : numpy.ndarray
+        ``(..., H, W)`` label map.
+    alpha : float
+        The guide's weight in [0, 1] (0 hides the guide).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(..., 3, H, W)`` float32, one channel per class of :data:`GUIDE_CLASSES`: ``alpha`` on the
+        class, 0 elsewhere.
+    """
     return np.stack([(guide == c) * np.float32(alpha) for c in GUIDE_CLASSES], axis=-3).astype(np.float32)
 
 
@@ -59,6 +104,25 @@ def translate_guide(guide: np.ndarray, truth: np.ndarray, alpha: float) -> np.nd
 
     Signed distance maps of the nested regions (endocardium, epicardium, RV) are blended,
     ``alpha * sdf(guide) + (1 - alpha) * sdf(truth)``; alpha 0 returns ``truth``, 1 the guide.
+
+    Parameters
+    ----------
+    guide : numpy.ndarray
+        ``(H, W)`` guiding label map.
+    truth : numpy.ndarray
+        ``(H, W)`` ground-truth label map.
+    alpha : float
+        In [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` uint8 label map.
+
+    Raises
+    ------
+    ValueError
+        When ``alpha`` is not in [0, 1].
     """
     alpha = check_alpha(alpha)
     if alpha == 0.0:

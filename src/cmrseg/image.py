@@ -15,7 +15,18 @@ __all__ = ["Image", "LabelMap", "default_affine"]
 
 
 def default_affine(spacing_mm: tuple[float, ...]) -> np.ndarray:
-    """A 4x4 affine with the given voxel spacing (mm) on its diagonal and no rotation."""
+    """A 4x4 affine with the given voxel spacing (mm) on its diagonal and no rotation.
+
+    Parameters
+    ----------
+    spacing_mm : tuple of float
+        Voxel size in mm; up to the first three values are used.
+
+    Returns
+    -------
+    numpy.ndarray
+        4x4 float affine (identity elsewhere).
+    """
     affine = np.eye(4)
     for axis, step in enumerate(spacing_mm[:3]):
         affine[axis, axis] = step
@@ -63,7 +74,23 @@ class Image:
         return tuple(self.array.shape)
 
     def with_array(self, array: np.ndarray) -> Image:
-        """The same geometry and metadata around another array of the same spatial shape."""
+        """The same geometry and metadata around another array of the same spatial shape.
+
+        Parameters
+        ----------
+        array : np.ndarray
+            The new intensities, with as many spatial dimensions as the spacing has values.
+
+        Returns
+        -------
+        Image
+            A new image; this one is unchanged.
+
+        Raises
+        ------
+        ValueError
+            When ``array`` is not 2D, 3D or 4D, or does not fit the spacing.
+        """
         return replace(self, array=array)
 
 
@@ -90,5 +117,23 @@ class LabelMap:
 
     @classmethod
     def like(cls, image: Image | LabelMap, array: np.ndarray) -> LabelMap:
-        """A label map on the grid of ``image``."""
+        """A label map on the grid of ``image``.
+
+        Parameters
+        ----------
+        image : Image or LabelMap
+            Gives the spacing, affine and metadata (copied).
+        array : np.ndarray
+            Integer labels on the grid of ``image`` (cast to uint8).
+
+        Returns
+        -------
+        LabelMap
+            ``array`` with the geometry of ``image``.
+
+        Raises
+        ------
+        ValueError
+            When ``array`` is not 2D, 3D or 4D, or does not fit the spacing of ``image``.
+        """
         return cls(array.astype(np.uint8), image.spacing, image.affine.copy(), dict(image.metadata))

@@ -62,7 +62,18 @@ def unknown_label_values(array: np.ndarray) -> list[int]:
 
 
 def is_label_map(array: np.ndarray) -> bool:
-    """Whether ``array`` holds only cmrseg label values (so it is a label map, not an image)."""
+    """Whether ``array`` holds only cmrseg label values (so it is a label map, not an image).
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        Any shape.
+
+    Returns
+    -------
+    bool
+        True when every value is 0, 1, 2 or 3.
+    """
     return not unknown_label_values(array)
 
 
@@ -73,9 +84,26 @@ _ENCLOSED = 0.5
 def enclosure(labels: np.ndarray, value: int) -> float:
     """Fraction of the pixels bordering ``value`` (in-plane 4-neighbours) that are myocardium.
 
-    ``labels`` is ``(X, Y[, ...])``; counted only on the 2D planes holding both ``value`` and
-    myocardium. NaN when no plane does. An LV cavity in the cmrseg convention scores near 1
-    (0.98-1.0 on the 160 ACDC reference volumes), an RV under 0.5 (0.43 at most there).
+    Counted only on the 2D planes holding both ``value`` and myocardium. An LV cavity in the cmrseg
+    convention scores near 1 (0.98-1.0 on the 160 ACDC reference volumes), an RV under 0.5 (0.43 at
+    most there).
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y[, ...])`` label map.
+    value : int
+        The label whose border is examined.
+
+    Returns
+    -------
+    float
+        The fraction in [0, 1]; NaN when no plane holds both ``value`` and myocardium.
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` has fewer than 2 dimensions.
     """
     arr = np.asarray(labels)
     if arr.ndim < 2:
@@ -102,6 +130,22 @@ def check_label_convention(labels: np.ndarray) -> str | None:
     not (:func:`enclosure` under 0.5), the map most likely uses another order, e.g. raw M&Ms
     (1 LV, 2 MYO, 3 RV), whose LV and RV would be swapped in every volume and function figure.
     Maps without myocardium, or without label 3 next to it, cannot tell and give None.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y[, ...])`` label map.
+
+    Returns
+    -------
+    str or None
+        The warning, naming the conversion to apply; None when the map is in the cmrseg convention or
+        cannot tell.
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` has fewer than 2 dimensions.
     """
     lv = enclosure(labels, Label.LV)
     if not lv < _ENCLOSED:  # NaN (cannot tell) or enclosed

@@ -48,6 +48,20 @@ class _TargetCE(torch.nn.Module):
     """Cross-entropy on an integer target with a channel axis, like the MONAI losses."""
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of ``logits`` against ``target``.
+
+        Parameters
+        ----------
+        logits : torch.Tensor
+            ``(B, C, H, W)`` logits.
+        target : torch.Tensor
+            ``(B, 1, H, W)`` integer class labels.
+
+        Returns
+        -------
+        torch.Tensor
+            The scalar loss.
+        """
         return torch.nn.functional.cross_entropy(logits, target[:, 0].long())
 
 
@@ -62,7 +76,24 @@ LOSSES: dict[str, Callable[[], torch.nn.Module]] = {
 
 
 def build_loss(name: str) -> torch.nn.Module:
-    """The loss named ``name``; raises ``ValueError`` listing valid names otherwise."""
+    """The loss named ``name``; raises ``ValueError`` listing valid names otherwise.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`LOSSES`: ``dice``, ``jaccard``, ``ce``, ``dice_ce``, ``focal`` or
+        ``generalised_dice``.
+
+    Returns
+    -------
+    torch.nn.Module
+        The loss; it takes logits ``(B, C, H, W)`` and an integer target ``(B, 1, H, W)``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not in :data:`LOSSES`.
+    """
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; valid: {sorted(LOSSES)}")
     return LOSSES[name]()
@@ -71,8 +102,24 @@ def build_loss(name: str) -> torch.nn.Module:
 def ce_dice_per_sample(logits: torch.Tensor, target: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """Mean of cross-entropy and soft Dice loss (foreground classes), one value per sample.
 
-    ``logits`` ``(B, C, H, W)``, ``target`` ``(B, H, W)`` integer -> ``(B,)``. A class absent from
-    both target and prediction counts as Dice 1 (smoothed by ``eps``).
+    Parameters
+    ----------
+    logits : torch.Tensor
+        ``(B, C, H, W)`` logits.
+    target : torch.Tensor
+        ``(B, H, W)`` integer class labels.
+    eps : float
+        Smoothing of the Dice ratio.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B,)``: per sample, half the sum of the mean cross-entropy and the soft Dice loss averaged
+        over classes 1 to C - 1.
+
+    Notes
+    -----
+    A class absent from both target and prediction counts as Dice 1 (smoothed by ``eps``).
     """
     ce = torch.nn.functional.cross_entropy(logits, target.long(), reduction="none").mean((1, 2))
     prob = torch.softmax(logits, 1)[:, 1:]
@@ -87,8 +134,25 @@ def guided_loss(
 ) -> torch.Tensor:
     """The guided-segmentation paper's loss, ``(1 - a) f(pred, y) + a f(pred, T_(1-a)(guide))``, batch mean.
 
-    ``target`` is the ground truth and ``guide_target`` the guide translated towards it
-    (:func:`cmrseg.guide.translate_guide`), both ``(B, H, W)``; ``alpha`` ``(B,)`` per sample;
+    Parameters
+    ----------
+    logits : torch.Tensor
+        ``(B, C, H, W)`` logits.
+    target : torch.Tensor
+        ``(B, H, W)`` integer ground truth.
+    guide_target : torch.Tensor
+        ``(B, H, W)`` the guide translated towards the ground truth
+        (:func:`cmrseg.guide.translate_guide`).
+    alpha : torch.Tensor
+        ``(B,)`` guidance weight per sample, in [0, 1].
+
+    Returns
+    -------
+    torch.Tensor
+        The scalar loss, averaged over the batch.
+
+    Notes
+    -----
     ``f`` is :func:`ce_dice_per_sample` (the paper's mean of cross-entropy and Dice loss).
     """
     alpha = alpha.to(logits.dtype)

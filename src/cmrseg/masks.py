@@ -33,6 +33,17 @@ def signed_distance(mask: np.ndarray) -> np.ndarray:
     """Signed Euclidean distance in pixels: negative inside ``mask``, positive outside.
 
     An empty mask is "far away everywhere" (the image diagonal), a full one the reverse.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        2D ``(H, W)`` mask (cast to bool).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 distances of the mask's shape; boundary pixels sit at -0.5 (inside) and +0.5 (outside),
+        so the zero level lies between them.
     """
     mask = mask.astype(bool)
     far = float(np.hypot(*mask.shape))
@@ -47,13 +58,36 @@ def signed_distance(mask: np.ndarray) -> np.ndarray:
 
 
 def regions(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The nested regions of a label map: ``(LV cavity, LV cavity + myocardium, RV)`` as bool arrays."""
+    """The nested regions of a label map: ``(LV cavity, LV cavity + myocardium, RV)`` as bool arrays.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        Label map of any shape.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        The endocardium, epicardium and RV masks, each of the shape of ``labels``.
+    """
     endo = labels == Label.LV
     return endo, endo | (labels == Label.MYO), labels == Label.RV
 
 
 def labels_from_regions(endo: np.ndarray, epi: np.ndarray, rv: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`regions`: ACDC labels (the LV wins over myocardium, the epicardium over the RV)."""
+    """Inverse of :func:`regions`: ACDC labels (the LV wins over myocardium, the epicardium over the RV).
+
+    Parameters
+    ----------
+    endo, epi, rv : numpy.ndarray
+        Boolean masks of one shape: LV cavity, LV cavity + myocardium, RV. The LV is labelled only
+        where ``endo`` lies inside ``epi``.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 label map of that shape.
+    """
     out = np.zeros(endo.shape, np.uint8)
     out[rv & ~epi] = Label.RV
     out[epi] = Label.MYO

@@ -31,7 +31,20 @@ __all__ = [
 
 
 def largest_components(labels: np.ndarray, num_classes: int = 4) -> np.ndarray:
-    """Keep, per class, only the largest 2D connected component of an ``(H, W)`` label map."""
+    """Keep, per class, only the largest 2D connected component of an ``(H, W)`` label map.
+
+    Parameters
+    ----------
+    labels : np.ndarray
+        ``(H, W)`` integer label map.
+    num_classes : int
+        Number of classes including background; classes 1 to ``num_classes - 1`` are filtered.
+
+    Returns
+    -------
+    np.ndarray
+        A copy of ``labels`` (same dtype) with the smaller components of each class set to 0.
+    """
     out = labels.copy()
     for c in range(1, num_classes):
         comp, n = ndimage.label(labels == c)
@@ -44,8 +57,20 @@ def largest_components(labels: np.ndarray, num_classes: int = 4) -> np.ndarray:
 def polarity_confidence(probabilities: np.ndarray) -> float:
     """Mean maximum class probability over the pixels predicted as heart (any foreground class).
 
-    ``probabilities`` is ``(N, C, H, W)``; 0 when nothing is predicted. Used by ``invert="auto"``:
-    a model trained on bright-blood images is markedly less sure on images of the wrong polarity.
+    Parameters
+    ----------
+    probabilities : np.ndarray
+        ``(N, C, H, W)`` class probabilities; class 0 is background.
+
+    Returns
+    -------
+    float
+        The mean, in [0, 1]; 0 when nothing is predicted.
+
+    Notes
+    -----
+    Used by ``invert="auto"``: a model trained on bright-blood images is markedly less sure on
+    images of the wrong polarity.
     """
     fg = probabilities.argmax(1) > 0
     return float(probabilities.max(1)[fg].mean()) if fg.any() else 0.0
@@ -71,6 +96,8 @@ class Predictor:
         ``off``/``False``, ``on``/``True`` (invert intensities, e.g. black-blood -> bright-blood, before
         segmenting), or ``auto``: segment both polarities and keep the one the model is more confident
         in (:func:`polarity_confidence`); the choice per frame is in ``last_polarity``.
+    tta_mode : str
+        ``rot90`` (default) or ``flip``, see ``tta``.
     alpha : float
         For guided models (``"guided"``), the default guidance weight in [0, 1]: 0 ignores the
         guide, 1 asks for the guide itself; the paper's trade-off is 0.25.
@@ -133,7 +160,25 @@ class Predictor:
     ) -> np.ndarray:
         """``(N, H, W)`` slices already normalised to [0, 1] -> ``(N, C, H, W)`` probabilities.
 
-        ``guides`` ``(N, H, W)`` label maps are required by a guided model, weighted by ``alpha``.
+        Parameters
+        ----------
+        slices : np.ndarray
+            ``(N, H, W)`` intensities in [0, 1].
+        guides : np.ndarray, optional
+            ``(N, H, W)`` label maps, required by a guided model (ignored by others).
+        alpha : float, optional
+            Guidance weight in [0, 1]; default: the predictor's ``alpha``.
+
+        Returns
+        -------
+        np.ndarray
+            ``(N, C, H, W)`` float32 softmax probabilities on the input's ``(H, W)`` grid
+            (averaged over the augmentations when ``tta`` is on).
+
+        Raises
+        ------
+        ValueError
+            ``alpha`` is not in [0, 1].
         """
         alpha = self.alpha if alpha is None else check_alpha(alpha)
         fitted = [fit_square(s, self.size) for s in slices]
@@ -166,8 +211,32 @@ class Predictor:
     ) -> np.ndarray:
         """Segment ``(X, Y)``, ``(X, Y, Z)`` or ``(X, Y, Z, T)`` intensities -> uint8 labels.
 
-        Intensities are normalised per 3D volume (per frame of a cine). A guided model needs
-        ``guide``: labels of the same shape (or ``(X, Y, Z)`` for all frames of a 4D array).
+        Parameters
+        ----------
+        array : np.ndarray
+            ``(X, Y)``, ``(X, Y, Z)`` or ``(X, Y, Z, T)`` intensities (any scale), at least 8 x 8 in-plane.
+        guide : np.ndarray, optional
+            Required by a guided model: labels of the same shape (or ``(X, Y, Z)`` for all frames of
+            a 4D array).
+        alpha : float, optional
+            Guidance weight in [0, 1]; default: the predictor's ``alpha``.
+
+        Returns
+        -------
+        np.ndarray
+            uint8 labels, same shape as ``array``. The polarity used per frame is in
+            ``last_polarity``.
+
+        Raises
+        ------
+        ValueError
+            ``array`` is not 2D, 3D or 4D or is smaller than 8 x 8 in-plane; a guided model gets no
+            guide or a plain model gets one; the guide does not match the grid or labels no heart;
+            ``alpha`` is not in [0, 1].
+
+        Notes
+        -----
+        Intensities are normalised per 3D volume (per frame of a cine).
         """
         array = np.asarray(array)
         if array.ndim not in (2, 3, 4):
@@ -201,7 +270,27 @@ class Predictor:
         return labels.reshape(array.shape)
 
     def predict_image(self, image: Image, guide: np.ndarray | None = None, alpha: float | None = None) -> LabelMap:
-        """Segment an :class:`Image` (guided: with ``guide`` labels); the label map has its exact grid."""
+        """Segment an :class:`Image` (guided: with ``guide`` labels); the label map has its exact grid.
+
+        Parameters
+        ----------
+        image : Image
+            ``(X, Y)``, ``(X, Y, Z)`` or ``(X, Y, Z, T)`` image.
+        guide : np.ndarray, optional
+            Guide labels for a guided model, as in :meth:`predict_array`.
+        alpha : float, optional
+            Guidance weight in [0, 1]; default: the predictor's ``alpha``.
+
+        Returns
+        -------
+        LabelMap
+            uint8 labels with the image's spacing, affine and metadata.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`predict_array`.
+        """
         return LabelMap.like(image, self.predict_array(image.array, guide, alpha))
 
 
@@ -210,6 +299,34 @@ def segment(
 ) -> LabelMap | np.ndarray:
     """One call: segment an :class:`Image` (-> :class:`LabelMap`) or an array (-> uint8 array).
 
+    Parameters
+    ----------
+    image : Image or np.ndarray
+        ``(X, Y)``, ``(X, Y, Z)`` or ``(X, Y, Z, T)`` image or intensities.
+    model : str or pathlib.Path
+        ``"default"`` (the shipped cine model), another shipped name, or a path to a model bundle /
+        checkpoint.
+    device : str
+        ``auto``, ``cpu``, ``cuda`` or ``mps``.
+    tta : bool
+        Test-time augmentation (see :class:`Predictor`).
+
+    Returns
+    -------
+    LabelMap or np.ndarray
+        A :class:`LabelMap` on the image's grid for an :class:`Image`, else uint8 labels of the
+        array's shape.
+
+    Raises
+    ------
+    ValueError
+        The array is not 2D, 3D or 4D, or is too small; the model is guided (it needs a guide);
+        ``device`` is unknown or not available.
+    FileNotFoundError
+        ``model`` is neither a shipped name nor an existing file.
+
+    Notes
+    -----
     Loads the model each call; use :class:`Predictor` to segment many images.
     """
     predictor = Predictor(model, device=device, tta=tta)

@@ -57,8 +57,17 @@ def normalise_intensity(image: np.ndarray, lower_percentile: float = 1.0, upper_
 def invert_intensity(image: np.ndarray, background_percentile: float = 1.0) -> np.ndarray:
     """Polarity inversion of the inverted-CT paper: INV(x) = max(X) - x + min(X).
 
-    ``image`` must already be clipped (e.g. by :func:`normalise_intensity`). Pixels at or below
-    the ``background_percentile`` of the input are set to 0 so the background stays black.
+    Parameters
+    ----------
+    image : np.ndarray
+        Intensities, already clipped (e.g. by :func:`normalise_intensity`).
+    background_percentile : float
+        Pixels at or below this percentile (0-100) of the input are set to 0, so the background stays black.
+
+    Returns
+    -------
+    np.ndarray
+        float32 array of the shape of ``image``.
     """
     lo, hi = float(image.min()), float(image.max())
     inverted = hi - image + lo
@@ -84,6 +93,27 @@ class SquareFit:
 
     @classmethod
     def for_shape(cls, in_shape: tuple[int, int], size: int) -> SquareFit:
+        """The placement of an ``(H, W)`` slice of shape ``in_shape`` into a ``size x size`` square.
+
+        The longest side is scaled to ``size`` and the slice centred on the canvas.
+
+        Parameters
+        ----------
+        in_shape : tuple of int
+            ``(H, W)`` of the slice, both sides >= 2.
+        size : int
+            The square's side in pixels (the network's input size).
+
+        Returns
+        -------
+        SquareFit
+            The scaled size ``(h, w)`` and the offsets ``top``, ``left`` on the canvas.
+
+        Raises
+        ------
+        ValueError
+            When ``in_shape`` is not 2D or a side is under 2.
+        """
         if len(in_shape) != 2 or min(in_shape) < 2:
             raise ValueError(f"slice shape must be 2D with sides >= 2, got {in_shape}")
         scale = size / max(in_shape)
@@ -105,7 +135,26 @@ def _resize(array: np.ndarray, shape: tuple[int, int], nearest: bool = False, li
 
 
 def fit_square(image: np.ndarray, size: int) -> tuple[np.ndarray, SquareFit]:
-    """Resize a ``(H, W)`` slice (longest side -> ``size``), zero-pad to ``(size, size)``."""
+    """Resize a ``(H, W)`` slice (longest side -> ``size``), zero-pad to ``(size, size)``.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(H, W)`` slice, both sides >= 2.
+    size : int
+        The square's side in pixels.
+
+    Returns
+    -------
+    tuple of (np.ndarray, SquareFit)
+        The ``(size, size)`` float32 image (area interpolation when shrinking, linear when enlarging) and
+        its placement, for :func:`fit_square_labels` and :func:`restore_probabilities`.
+
+    Raises
+    ------
+    ValueError
+        When ``image`` is not 2D or a side is under 2.
+    """
     fit = SquareFit.for_shape(image.shape, size)
     out = np.zeros((size, size), np.float32)
     out[fit.top : fit.top + fit.h, fit.left : fit.left + fit.w] = _resize(image.astype(np.float32), (fit.h, fit.w))
@@ -113,7 +162,20 @@ def fit_square(image: np.ndarray, size: int) -> tuple[np.ndarray, SquareFit]:
 
 
 def fit_square_labels(labels: np.ndarray, fit: SquareFit) -> np.ndarray:
-    """Place a ``(H, W)`` label map like :func:`fit_square` did its image (nearest neighbour)."""
+    """Place a ``(H, W)`` label map like :func:`fit_square` did its image (nearest neighbour).
+
+    Parameters
+    ----------
+    labels : np.ndarray
+        ``(H, W)`` label map of the slice given to :func:`fit_square`.
+    fit : SquareFit
+        The placement returned by :func:`fit_square`.
+
+    Returns
+    -------
+    np.ndarray
+        ``(size, size)`` uint8 label map, 0 on the padding.
+    """
     out = np.zeros((fit.size, fit.size), np.uint8)
     out[fit.top : fit.top + fit.h, fit.left : fit.left + fit.w] = _resize(
         labels.astype(np.uint8), (fit.h, fit.w), nearest=True

@@ -97,6 +97,11 @@ def check_classes_present(labels: np.ndarray, classes: Iterable[int] = FOREGROUN
         Integer label map of any shape (cmrseg classes: 0 background, 1 RV, 2 MYO, 3 LV).
     classes : iterable of int
         The classes that must appear.
+
+    Returns
+    -------
+    QcCheck
+        ``classes_present``, naming the missing classes when flagged.
     """
     present = set(np.unique(np.asarray(labels)).tolist())
     missing = [LABEL_NAMES.get(int(c), str(c)) for c in classes if int(c) not in present]
@@ -114,6 +119,16 @@ def check_lv_coverage(labels: np.ndarray, min_slices: int = MIN_LV_SLICES) -> Qc
         ``(X, Y, Z)`` label map of one frame (slices along the last axis).
     min_slices : int
         Fewest slices that must hold LV blood pool, contiguously.
+
+    Returns
+    -------
+    QcCheck
+        ``lv_coverage``; flagged also when no slice holds LV blood pool.
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` is not ``(X, Y)`` or ``(X, Y, Z)``.
 
     Notes
     -----
@@ -136,6 +151,21 @@ def check_mid_slice(labels: np.ndarray) -> QcCheck:
 
     The mid-ventricular slice is the middle one of the LV blood pool's slice extent of the
     ``(X, Y, Z)`` label map; both ventricles appear on it in any short-axis stack.
+
+    Parameters
+    ----------
+    labels : np.ndarray
+        ``(X, Y, Z)`` label map of one frame (or one ``(X, Y)`` slice).
+
+    Returns
+    -------
+    QcCheck
+        ``mid_slice_lv_rv``; flagged also when no slice holds LV blood pool.
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` is not ``(X, Y)`` or ``(X, Y, Z)``.
     """
     arr = _stack(labels)
     lv = np.flatnonzero((arr == Label.LV).any((0, 1)))
@@ -159,6 +189,16 @@ def check_plausible(quantity: str, value: float, name: str | None = None) -> QcC
         The value in that unit; NaN or infinite is flagged.
     name : str, optional
         The check's name (default ``quantity``).
+
+    Returns
+    -------
+    QcCheck
+        Named ``name`` (default ``quantity``); flagged when the value is outside the range or not finite.
+
+    Raises
+    ------
+    ValueError
+        When ``quantity`` is not a key of :data:`PLAUSIBLE_RANGES`.
     """
     if quantity not in PLAUSIBLE_RANGES:
         raise ValueError(f"unknown quantity {quantity!r}; valid: {sorted(PLAUSIBLE_RANGES)}")
@@ -172,13 +212,37 @@ def check_plausible(quantity: str, value: float, name: str | None = None) -> QcC
 
 
 def check_function(values: Mapping[str, float]) -> list[QcCheck]:
-    """Plausibility of LV EF (%), EDV (mL) and mass (g) from ``values`` (keys as
-    :class:`cmrseg.function.CardiacFunction`); the keys it lacks are not checked."""
+    """Plausibility of LV EF (%), EDV (mL) and mass (g) from ``values``.
+
+    Parameters
+    ----------
+    values : mapping of str to float
+        Keys as :class:`cmrseg.function.CardiacFunction` (``lv_ef_percent``, ``lv_edv_ml``,
+        ``lv_mass_g``); the keys it lacks are not checked.
+
+    Returns
+    -------
+    list of QcCheck
+        One :func:`check_plausible` check per key present, named by the key.
+    """
     return [check_plausible(k, float(values[k])) for k in ("lv_ef_percent", "lv_edv_ml", "lv_mass_g") if k in values]
 
 
 def check_t1(value_ms: float, post_contrast: bool) -> QcCheck:
-    """Plausibility of a myocardial T1 (ms): native 800-1500 ms, or post-contrast 200-700 ms."""
+    """Plausibility of a myocardial T1 (ms): native 800-1500 ms, or post-contrast 200-700 ms.
+
+    Parameters
+    ----------
+    value_ms : float
+        Myocardial T1 in ms; NaN or infinite is flagged.
+    post_contrast : bool
+        Judge against the post-contrast range (``post_t1_ms``) rather than the native one (``native_t1_ms``).
+
+    Returns
+    -------
+    QcCheck
+        ``myo_t1_ms``.
+    """
     return check_plausible("post_t1_ms" if post_contrast else "native_t1_ms", value_ms, "myo_t1_ms")
 
 
@@ -191,6 +255,16 @@ def check_fit_quality(r2: np.ndarray, mask: np.ndarray) -> QcCheck:
         Coefficient of determination per pixel, any shape; NaN where the fit failed.
     mask : np.ndarray
         Boolean, same shape: the pixels judged.
+
+    Returns
+    -------
+    QcCheck
+        ``fit_quality``; flagged also when no pixel of ``mask`` has a finite R².
+
+    Raises
+    ------
+    ValueError
+        When ``r2`` and ``mask`` differ in shape.
 
     Notes
     -----
@@ -213,7 +287,23 @@ def check_fit_quality(r2: np.ndarray, mask: np.ndarray) -> QcCheck:
 
 
 def normalised_entropy(probabilities: np.ndarray) -> np.ndarray:
-    """Softmax entropy per pixel divided by log C: ``(N, C, H, W)`` -> ``(N, H, W)`` in [0, 1]."""
+    """Softmax entropy per pixel divided by log C: ``(N, C, H, W)`` -> ``(N, H, W)`` in [0, 1].
+
+    Parameters
+    ----------
+    probabilities : np.ndarray
+        ``(N, C, H, W)`` class probabilities, ``C >= 2`` (clipped to [1e-12, 1]).
+
+    Returns
+    -------
+    np.ndarray
+        ``(N, H, W)`` float: 0 certain, 1 uniform over the C classes.
+
+    Raises
+    ------
+    ValueError
+        When ``probabilities`` is not ``(N, C, H, W)`` with ``C >= 2``.
+    """
     p = np.asarray(probabilities, float)
     if p.ndim != 4 or p.shape[1] < 2:
         raise ValueError(f"expected probabilities (N, C, H, W) with C >= 2, got shape {p.shape}")
@@ -224,7 +314,22 @@ def normalised_entropy(probabilities: np.ndarray) -> np.ndarray:
 def myocardial_entropy(probabilities: np.ndarray, labels: np.ndarray | None = None) -> float:
     """Mean :func:`normalised_entropy` over the predicted myocardium; NaN when there is none.
 
-    ``labels`` ``(N, H, W)``: the final labels (default: the argmax of ``probabilities``).
+    Parameters
+    ----------
+    probabilities : np.ndarray
+        ``(N, C, H, W)`` class probabilities, ``C >= 2``.
+    labels : np.ndarray, optional
+        ``(N, H, W)``: the final labels (default: the argmax of ``probabilities``).
+
+    Returns
+    -------
+    float
+        In [0, 1], or NaN.
+
+    Raises
+    ------
+    ValueError
+        When ``probabilities`` is not ``(N, C, H, W)`` with ``C >= 2``, or ``labels`` is not its ``(N, H, W)``.
     """
     h = normalised_entropy(probabilities)
     lab = np.asarray(probabilities).argmax(1) if labels is None else np.asarray(labels)
@@ -237,8 +342,29 @@ def myocardial_entropy(probabilities: np.ndarray, labels: np.ndarray | None = No
 def check_uncertainty(
     probabilities: np.ndarray, labels: np.ndarray | None = None, threshold: float = ENTROPY_MAX
 ) -> QcCheck:
-    """Flag a segmentation the model itself is unsure of: :func:`myocardial_entropy` above
-    ``threshold`` (0-1; module notes for the default), or no myocardium predicted."""
+    """Flag a segmentation the model itself is unsure of, or one without myocardium.
+
+    Flagged when :func:`myocardial_entropy` is above ``threshold`` or no myocardium is predicted.
+
+    Parameters
+    ----------
+    probabilities : np.ndarray
+        ``(N, C, H, W)`` class probabilities, ``C >= 2``.
+    labels : np.ndarray, optional
+        ``(N, H, W)``: the final labels (default: the argmax of ``probabilities``).
+    threshold : float
+        Highest mean normalised entropy (0-1) not flagged; module notes for the default.
+
+    Returns
+    -------
+    QcCheck
+        ``uncertainty``.
+
+    Raises
+    ------
+    ValueError
+        When ``probabilities`` is not ``(N, C, H, W)`` with ``C >= 2``, or ``labels`` is not its ``(N, H, W)``.
+    """
     h = myocardial_entropy(probabilities, labels)
     if not np.isfinite(h):
         return QcCheck("uncertainty", True, "no myocardium predicted to judge the model's certainty")
@@ -249,10 +375,32 @@ def check_uncertainty(
 
 
 def qc_table(checks: Iterable[QcCheck]) -> dict[str, dict[str, bool | str]]:
-    """``{name: {"flagged": bool, "reason": str}}`` of ``checks`` (a later check of a name wins)."""
+    """``{name: {"flagged": bool, "reason": str}}`` of ``checks`` (a later check of a name wins).
+
+    Parameters
+    ----------
+    checks : iterable of QcCheck
+        The checks of one study.
+
+    Returns
+    -------
+    dict of str to dict
+        JSON-ready, keyed by check name.
+    """
     return {c.name: c.to_dict() for c in checks}
 
 
 def flagged_names(checks: Iterable[QcCheck]) -> list[str]:
-    """Names of the flagged checks, in order."""
+    """Names of the flagged checks, in order.
+
+    Parameters
+    ----------
+    checks : iterable of QcCheck
+        The checks of one study.
+
+    Returns
+    -------
+    list of str
+        The names of the checks whose ``flagged`` is True.
+    """
     return [c.name for c in checks if c.flagged]

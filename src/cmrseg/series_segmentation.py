@@ -47,7 +47,22 @@ class SeriesSegmentation:
 
 def contrast_score(image: np.ndarray, labels: np.ndarray, min_pixels: int = 10) -> float:
     """Blood-to-myocardium contrast of one ``(H, W)`` image: |median(LV) - median(MYO)| of the image
-    normalised to [0, 1]; 0 when the labels hold fewer than ``min_pixels`` of either."""
+    normalised to [0, 1]; 0 when the labels hold fewer than ``min_pixels`` of either.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(H, W)`` intensities (scanner units), normalised here by :func:`normalise_intensity`.
+    labels : np.ndarray
+        ``(H, W)`` label map of ``image`` (ACDC values: 2 MYO, 3 LV).
+    min_pixels : int
+        Fewest LV and myocardium pixels for a score.
+
+    Returns
+    -------
+    float
+        The contrast, in [0, 1].
+    """
     lv, myo = labels == Label.LV, labels == Label.MYO
     if lv.sum() < min_pixels or myo.sum() < min_pixels:
         return 0.0
@@ -57,7 +72,25 @@ def contrast_score(image: np.ndarray, labels: np.ndarray, min_pixels: int = 10) 
 
 def pad_width(shape: tuple[int, ...], pad: int | str) -> int:
     """Pixels of zero-padding on each in-plane side: ``pad`` itself, or for ``"auto"`` up to 256 px
-    when the longest side is under 192 px (0 otherwise)."""
+    when the longest side is under 192 px (0 otherwise).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The image shape; the first two values are the in-plane size.
+    pad : int or str
+        ``"auto"`` or a number of pixels >= 0.
+
+    Returns
+    -------
+    int
+        Pixels to add on each side of both in-plane axes.
+
+    Raises
+    ------
+    ValueError
+        ``pad`` is a negative number.
+    """
     if pad == "auto":
         side = max(shape[:2])
         return (256 - side + 1) // 2 if side < 192 else 0
@@ -76,7 +109,24 @@ def _cropped(array: np.ndarray, p: int) -> np.ndarray:
 
 def auto_guide(images: np.ndarray, predictor: Predictor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Guide of every slice of ``(X, Y, Z, N)`` images: ``predictor``'s labels of the image with the
-    highest :func:`contrast_score`. Returns guide ``(X, Y, Z)``, reference ``(Z,)``, scores ``(Z, N)``."""
+    highest :func:`contrast_score`. Returns guide ``(X, Y, Z)``, reference ``(Z,)``, scores ``(Z, N)``.
+
+    Parameters
+    ----------
+    images : np.ndarray
+        ``(X, Y, Z, N)`` weighted images of a mapping series.
+    predictor : Predictor
+        An unguided model that segments every image.
+
+    Returns
+    -------
+    guide : np.ndarray
+        ``(X, Y, Z)`` uint8 labels of the chosen image of each slice.
+    reference : np.ndarray
+        ``(Z,)`` index of the chosen image of each slice.
+    scores : np.ndarray
+        ``(Z, N)`` :func:`contrast_score` of each image.
+    """
     labels = predictor.predict_array(images)
     z_n = images.shape[2:]
     scores = np.array(
@@ -88,7 +138,18 @@ def auto_guide(images: np.ndarray, predictor: Predictor) -> tuple[np.ndarray, np
 
 
 def consensus(labels: np.ndarray) -> np.ndarray:
-    """Per-pixel majority label over the last axis (the images of a series): ``(..., N)`` -> ``(...)``."""
+    """Per-pixel majority label over the last axis (the images of a series): ``(..., N)`` -> ``(...)``.
+
+    Parameters
+    ----------
+    labels : np.ndarray
+        ``(..., N)`` label maps with values 0-3 (other values are not counted).
+
+    Returns
+    -------
+    np.ndarray
+        ``(...)`` uint8 majority labels; a tie goes to the lower label.
+    """
     counts = np.stack([(labels == c).sum(-1) for c in range(4)])
     return counts.argmax(0).astype(np.uint8)
 
@@ -105,9 +166,38 @@ def segment_series(
 ) -> SeriesSegmentation:
     """Segment every image of a mapping series ``(X, Y, Z, N)`` (or one slice ``(X, Y, N)``) consistently.
 
-    ``guide``: ``"auto"`` or labels ``(X, Y, Z)`` (``(X, Y)`` for one slice). Labels come back
-    with the input's shape. ``consensus_passes`` > 0 re-segments with the per-pixel majority
-    label of all images of the slice as the new guide (that many times).
+    Parameters
+    ----------
+    images : np.ndarray
+        ``(X, Y, Z, N)`` or ``(X, Y, N)`` weighted images, N >= 2.
+    guide : np.ndarray or str
+        ``"auto"`` or labels ``(X, Y, Z)`` (``(X, Y)`` for one slice).
+    alpha : float
+        Guidance weight in [0, 1] (see :mod:`cmrseg.guide`).
+    model : str
+        The guided model: a shipped name or a path.
+    guide_model : str
+        The unguided model that makes the ``"auto"`` guide.
+    pad : int or str
+        Zero-padding in pixels on each in-plane side, or ``"auto"`` (see :func:`pad_width`).
+    invert : str
+        ``off``, ``on`` or ``auto``, passed to both predictors (see :class:`Predictor`).
+    consensus_passes : int
+        When > 0, re-segments with the per-pixel majority label of all images of the slice as the
+        new guide (that many times); a slice whose majority labels no heart keeps its guide.
+
+    Returns
+    -------
+    SeriesSegmentation
+        Labels with the input's shape; the guide used last, ``(X, Y, Z)`` (``(X, Y)`` for one
+        slice); reference, scores and myocardium Dice to the guide per slice and image.
+
+    Raises
+    ------
+    ValueError
+        ``alpha`` is not in [0, 1]; ``images`` is not a series of N >= 2 images; ``pad`` is
+        negative; ``guide`` is a string other than ``"auto"``, or labels off the image grid or
+        without heart; the ``"auto"`` guide finds no heart in any image.
     """
     alpha = check_alpha(alpha)
     images = np.asarray(images)

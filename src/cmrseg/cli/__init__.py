@@ -81,7 +81,3 @@ def main(argv: list[str] | None = None) -> int:
         print("cmrseg: interrupted", file=sys.stderr)
         return 130
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,7 +17,24 @@ __all__ = ["atomic_write", "atomic_directory", "check_output"]
 
 
 def check_output(path: Path, overwrite: bool) -> None:
-    """Raise ``FileExistsError`` if ``path`` exists and ``overwrite`` is false."""
+    """Raise ``FileExistsError`` if ``path`` exists and ``overwrite`` is false.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The output file or folder about to be written.
+    overwrite : bool
+        Whether an existing ``path`` may be replaced.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``overwrite`` is false (the message suggests ``--overwrite``).
+    """
     if path.exists() and not overwrite:
         raise FileExistsError(f"output {path} exists; pass --overwrite to replace it")
 
@@ -42,7 +59,26 @@ def _remove_empty(folders: list[Path]) -> None:
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``."""
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to write; missing parent folders are created (and removed again on failure).
+    write : callable
+        ``write(tmp)`` writes the content to the temporary path ``tmp`` (a :class:`pathlib.Path` in
+        the same folder, with the same suffixes as ``path``).
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    The file gets the usual mode (``0o666`` less the umask), not the private mode of a temporary
+    file. On any failure the temporary file and the created parent folders are removed and the
+    exception is re-raised.
+    """
     path = Path(path)
     created = _make_parents(path.parent)
     tmp = None
@@ -80,6 +116,27 @@ def _replace_folder(new: Path, path: Path) -> None:
 def atomic_directory(path: Path, overwrite: bool, fill: Callable[[Path], None]) -> None:
     """Call ``fill(tmp_dir)`` on a temporary folder beside ``path``, then rename it to ``path``.
 
+    Parameters
+    ----------
+    path : pathlib.Path
+        The folder to create; missing parent folders are created (and removed again on failure).
+    overwrite : bool
+        Whether an existing ``path`` may be replaced.
+    fill : callable
+        ``fill(tmp_dir)`` writes the folder's content into the temporary folder ``tmp_dir``
+        (a :class:`pathlib.Path`).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``overwrite`` is false.
+
+    Notes
+    -----
     A failure leaves nothing; an existing ``path`` needs ``overwrite`` and is replaced only once
     the new folder is complete.
     """

@@ -20,7 +20,26 @@ _COLUMNS = ["slice", "contour", "point", "i", "j", "x_mm", "y_mm", "z_mm"]
 
 
 def write_contours_json(contours: Contours, affine: np.ndarray, path: Path | str) -> None:
-    """Contours per slice as JSON: ``{slice: {name: {"ij": [[i, j]...], "mm": [[x, y, z]...]}}}``."""
+    """Contours per slice as JSON: ``{slice: {name: {"ij": [[i, j]...], "mm": [[x, y, z]...]}}}``.
+
+    Parameters
+    ----------
+    contours : dict
+        ``{slice: {"endo": (N, 2), "epi": (M, 2)}}`` ``(i, j)`` pixel contours; a contour may be
+        ``None`` (written as ``null``).
+    affine : np.ndarray
+        The 4x4 voxel -> patient (mm) matrix of the image, for the ``mm`` coordinates.
+    path : pathlib.Path or str
+        The JSON file to write (atomically).
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    Both pixel and mm coordinates are rounded to 3 decimals.
+    """
     doc = {
         str(z): {
             name: None
@@ -48,13 +67,48 @@ def _rows(contours: Contours, affine: np.ndarray) -> list[dict]:
 
 
 def write_contours_csv(contours: Contours, affine: np.ndarray, path: Path | str) -> None:
-    """Contours as CSV rows: slice, contour, point, i, j, x_mm, y_mm, z_mm."""
+    """Contours as CSV rows: slice, contour, point, i, j, x_mm, y_mm, z_mm.
+
+    Parameters
+    ----------
+    contours : dict
+        ``{slice: {"endo": (N, 2), "epi": (M, 2)}}`` ``(i, j)`` pixel contours; contours that are
+        ``None`` are left out.
+    affine : np.ndarray
+        The 4x4 voxel -> patient (mm) matrix of the image, for ``x_mm``, ``y_mm``, ``z_mm``.
+    path : pathlib.Path or str
+        The CSV file to write (atomically).
+
+    Returns
+    -------
+    None
+    """
     write_rows(path, _rows(contours, affine), _COLUMNS)
 
 
 def read_contours(path: Path | str) -> Contours:
     """``{slice: {"endo": (N, 2), "epi": (M, 2)}}`` ``(i, j)`` pixel contours from a cmrseg JSON or CSV
-    contour file (``cmrseg contours`` writes both; other tools' exports can be written in either)."""
+    contour file (``cmrseg contours`` writes both; other tools' exports can be written in either).
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        A ``.json`` or ``.csv`` contour file (any case).
+
+    Returns
+    -------
+    dict
+        ``{slice: {name: points}}`` with ``points`` a float ``(N, 2)`` array of ``(i, j)`` pixel
+        coordinates, or ``None`` where the JSON file holds ``null``.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        The name does not end in ``.json`` or ``.csv``, the content is not a cmrseg contour file,
+        or a contour name is not ``endo`` or ``epi``.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")

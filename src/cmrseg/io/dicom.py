@@ -163,6 +163,23 @@ def _infos(scan: _Scan) -> list[SeriesInfo]:
 def list_series(folder: Path | str) -> list[SeriesInfo]:
     """The image series found under ``folder`` (recursively).
 
+    Parameters
+    ----------
+    folder : pathlib.Path or str
+        A folder of DICOM files, flat or in subfolders.
+
+    Returns
+    -------
+    list of SeriesInfo
+        One per SeriesInstanceUID, sorted by UID: number, description and files.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``folder`` is not a folder.
+
+    Notes
+    -----
     Files that are not DICOM images, or that pydicom cannot parse, are not listed;
     :func:`read_dicom_folder` reports them.
     """
@@ -174,8 +191,21 @@ def dicom_affine(
 ) -> np.ndarray:
     """RAS affine for an array indexed ``(column, row, slice)``.
 
-    ``position`` is the ImagePositionPatient of the first slice (LPS, mm), ``orientation`` the
-    six direction cosines, ``pixel_spacing`` (row spacing, column spacing) in mm.
+    Parameters
+    ----------
+    position : np.ndarray
+        The ImagePositionPatient of the first slice (LPS, mm), 3 values.
+    orientation : np.ndarray
+        The six direction cosines of ImageOrientationPatient (row direction, then column direction).
+    pixel_spacing : tuple of float
+        PixelSpacing: (row spacing, column spacing) in mm.
+    slice_step_mm : float
+        The distance between slices along the slice normal (cross product of the cosines), in mm.
+
+    Returns
+    -------
+    np.ndarray
+        4x4 voxel -> patient (RAS, mm) matrix.
     """
     row_cos, col_cos = np.asarray(orientation[:3], float), np.asarray(orientation[3:], float)
     normal = np.cross(row_cos, col_cos)

@@ -26,7 +26,18 @@ _TI_COMMENT = re.compile(r"\bTI\s*[:=]?\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 
 
 def sidecar_path(path: Path) -> Path:
-    """The JSON sidecar of a NIfTI series: ``series.nii.gz`` -> ``series.json``."""
+    """The JSON sidecar of a NIfTI series: ``series.nii.gz`` -> ``series.json``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A NIfTI series file.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``.json`` file beside it (it need not exist).
+    """
     return path.with_name(nifti_stem(path) + ".json")
 
 
@@ -92,7 +103,35 @@ def _from_dicom(path: Path, kind: str, times: object | None, series: str | None)
 
 
 def read_series(path: Path | str, kind: str, times: object | None = None, series: str | None = None) -> MappingSeries:
-    """Read a mapping series (NIfTI + JSON sidecar, or DICOM folder); ``times`` overrides stored times."""
+    """Read a mapping series (NIfTI + JSON sidecar, or DICOM folder); ``times`` overrides stored times.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        A NIfTI ``(X, Y, N)`` / ``(X, Y, Z, N)`` with a JSON sidecar, or a DICOM folder.
+    kind : str
+        The time of each image, one of :data:`cmrseg.mapping.series.KINDS`: ``InversionTime``,
+        ``EchoTime`` or ``SpinLockTime``.
+    times : sequence of float, optional
+        Times in ms in image order: N values, or Z lists of N (one per slice); overrides the
+        sidecar or DICOM headers.
+    series : str, optional
+        SeriesInstanceUID or SeriesNumber when a DICOM folder holds several.
+
+    Returns
+    -------
+    MappingSeries
+        ``(X, Y, Z, N)`` images (Z = 1 for a single slice) and ``(Z, N)`` times in ms.
+
+    Raises
+    ------
+    ValueError
+        ``kind`` is unknown, ``path`` is a file but not NIfTI, the image is not a series of
+        several images per slice, no times are given nor found (no sidecar, no ``kind`` in it,
+        or DICOM images without it), or the number of times does not match the images.
+    FileNotFoundError
+        ``path`` does not exist.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown time kind {kind!r}; valid: {list(KINDS)}")
     path = Path(path)

@@ -14,13 +14,35 @@ __all__ = ["read_image", "read_labels", "write_image", "write_labels", "is_nifti
 
 
 def is_nifti(path: Path) -> bool:
-    """Whether ``path`` names a NIfTI file (``.nii`` or ``.nii.gz``, any case)."""
+    """Whether ``path`` names a NIfTI file (``.nii`` or ``.nii.gz``, any case).
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        A file name; only the name is checked, not the file.
+
+    Returns
+    -------
+    bool
+        True for a ``.nii`` or ``.nii.gz`` name.
+    """
     name = Path(path).name.lower()
     return name.endswith(".nii") or name.endswith(".nii.gz")
 
 
 def nifti_stem(path: Path | str) -> str:
-    """The file name without ``.nii.gz`` / ``.nii``: ``case01.nii.gz`` -> ``case01`` (``Path.stem`` keeps ``.nii``)."""
+    """The file name without ``.nii.gz`` / ``.nii``: ``case01.nii.gz`` -> ``case01`` (``Path.stem`` keeps ``.nii``).
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        A file name.
+
+    Returns
+    -------
+    str
+        The name without its NIfTI suffix (all lower or all upper case); other names unchanged.
+    """
     name = Path(path).name
     for suffix in (".nii.gz", ".nii", ".NII.GZ", ".NII"):
         if name.endswith(suffix):
@@ -54,7 +76,26 @@ def _load(path: Path) -> tuple[np.ndarray, tuple[float, ...], np.ndarray, nib.Ni
 
 
 def read_image(path: Path | str) -> Image:
-    """Read a 2D/3D/4D NIfTI as an :class:`Image` (float32, scanner scaling applied)."""
+    """Read a 2D/3D/4D NIfTI as an :class:`Image` (float32, scanner scaling applied).
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        A ``.nii`` or ``.nii.gz`` file; dimensions past the fourth are squeezed away.
+
+    Returns
+    -------
+    Image
+        ``(X, Y)``, ``(X, Y, Z)`` or ``(X, Y, Z, T)`` float32 array with the file's spacing (mm) and
+        affine; metadata ``source``, ``spacing_known`` and, for 4D files, ``frame_duration_ms``.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        ``path`` is not a NIfTI file name, cannot be read as NIfTI, or holds fewer than 2 dimensions.
+    """
     data, zooms, affine, header = _load(Path(path))
     meta = {"source": str(path), "spacing_known": _spacing_known(header, zooms)}
     if data.ndim == 4:
@@ -63,7 +104,26 @@ def read_image(path: Path | str) -> Image:
 
 
 def read_labels(path: Path | str) -> LabelMap:
-    """Read a NIfTI label map; values must be integers."""
+    """Read a NIfTI label map; values must be integers.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        A ``.nii`` or ``.nii.gz`` file; float values are accepted when they are whole numbers.
+
+    Returns
+    -------
+    LabelMap
+        The labels as int16, with the file's spacing (mm) and affine.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        ``path`` is not a NIfTI file name, cannot be read as NIfTI, holds fewer than 2 dimensions,
+        or holds non-integer (or non-finite) values.
+    """
     data, zooms, affine, header = _load(Path(path))
     arr = np.asarray(data)
     if not np.issubdtype(arr.dtype, np.integer):
@@ -87,7 +147,19 @@ def _save(array: np.ndarray, spacing: tuple[float, ...], affine: np.ndarray, pat
 
 
 def write_image(image: Image, path: Path | str) -> None:
-    """Write an :class:`Image` as float32 NIfTI with its spacing and affine."""
+    """Write an :class:`Image` as float32 NIfTI with its spacing and affine.
+
+    Parameters
+    ----------
+    image : Image
+        The image; when its metadata has ``spacing_known`` false, no affine is stored.
+    path : pathlib.Path or str
+        The ``.nii`` / ``.nii.gz`` file to write (atomically).
+
+    Returns
+    -------
+    None
+    """
     _save(
         image.array.astype(np.float32),
         image.spacing,
@@ -98,7 +170,19 @@ def write_image(image: Image, path: Path | str) -> None:
 
 
 def write_labels(labels: LabelMap, path: Path | str) -> None:
-    """Write a :class:`LabelMap` as uint8 NIfTI with its spacing and affine."""
+    """Write a :class:`LabelMap` as uint8 NIfTI with its spacing and affine.
+
+    Parameters
+    ----------
+    labels : LabelMap
+        The labels; when its metadata has ``spacing_known`` false, no affine is stored.
+    path : pathlib.Path or str
+        The ``.nii`` / ``.nii.gz`` file to write (atomically).
+
+    Returns
+    -------
+    None
+    """
     _save(
         labels.array.astype(np.uint8),
         labels.spacing,

@@ -185,7 +185,19 @@ class _Series:
         return max(counts, key=lambda n: (counts[n], n)) if counts else 0
 
     def distinct(self, field: str) -> int:
-        """Most distinct non-missing values of ``field`` at one slice position."""
+        """Most distinct non-missing values of ``field`` at one slice position.
+
+        Parameters
+        ----------
+        field : str
+            A header fact of one image (a field of ``_Head``: ``trigger``, ``inversion``, ...).
+
+        Returns
+        -------
+        int
+            The largest number of distinct values other than None at any slice position; 0 when
+            the series has no positions.
+        """
         return max((len({getattr(h, field) for h in p} - {None}) for p in self.positions), default=0)
 
 

@@ -11,7 +11,21 @@ __all__ = ["write_rows", "read_rows"]
 
 
 def write_rows(path: Path | str, rows: list[dict], columns: list[str] | None = None) -> None:
-    """Write ``rows`` as CSV, atomically; columns: ``columns``, else every key in first-seen order."""
+    """Write ``rows`` as CSV, atomically; columns: ``columns``, else every key in first-seen order.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The CSV file to write.
+    rows : list of dict
+        One dict per row, keyed by column name.
+    columns : list of str, optional
+        The columns, in order; by default every key of ``rows`` in first-seen order.
+
+    Returns
+    -------
+    None
+    """
     keys = columns or list(dict.fromkeys(k for r in rows for k in r))
 
     def write(tmp: Path) -> None:
@@ -24,7 +38,18 @@ def write_rows(path: Path | str, rows: list[dict], columns: list[str] | None = N
 
 
 def read_rows(path: Path | str) -> list[dict]:
-    """Read a CSV table; cells that parse as numbers become floats (``nan`` included)."""
+    """Read a CSV table; cells that parse as numbers become floats (``nan`` included).
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        A CSV file with a header row.
+
+    Returns
+    -------
+    list of dict
+        One dict per row, keyed by column name; values are float or str.
+    """
 
     def value(v: str) -> object:
         try:

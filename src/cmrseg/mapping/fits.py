@@ -68,7 +68,31 @@ class MappingResult:
 
 
 def validate_times(signal: np.ndarray, times_ms: np.ndarray, name: str, minimum: int) -> tuple[np.ndarray, np.ndarray]:
-    """Check shapes and times; return ``(signal (P, N) sorted by time, times sorted)``."""
+    """Check shapes and times; return ``(signal (P, N) sorted by time, times sorted)``.
+
+    Parameters
+    ----------
+    signal : np.ndarray
+        ``(..., N)`` weighted images.
+    times_ms : np.ndarray
+        ``(N,)`` times in ms (TI, TE or TSL), in image order.
+    name : str
+        The model's name in the error messages.
+    minimum : int
+        Fewest images the model needs.
+
+    Returns
+    -------
+    tuple of (np.ndarray, np.ndarray)
+        ``(P, N)`` float signal, one row per pixel of ``(...)``, columns in time order, and the ``(N,)``
+        sorted times in ms.
+
+    Raises
+    ------
+    ValueError
+        When the numbers of times and images differ, there are fewer than ``minimum`` images, a time is
+        negative, not finite or repeated, or the images are all zero or NaN.
+    """
     signal = np.asarray(signal, float)
     times = np.asarray(times_ms, float).ravel()
     if signal.ndim < 1 or signal.shape[-1] != len(times):
@@ -134,7 +158,25 @@ def _ir_t1(t1: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fit_t1_ir(signal: np.ndarray, ti_ms: np.ndarray, magnitude: bool = True) -> MappingResult:
     """Two-parameter inversion recovery ``S = A (1 - 2 exp(-TI/T1))`` (ideal inversion, full recovery).
 
-    Polarity as in :func:`fit_t1_molli`; ``failed`` 2 where ``A <= 0``, 5 where ambiguous.
+    Parameters
+    ----------
+    signal : np.ndarray
+        ``(..., N)`` T1-weighted images (magnitude unless ``magnitude=False``).
+    ti_ms : np.ndarray
+        ``(N,)`` inversion times in ms, in image order; at least 3.
+    magnitude : bool
+        Restore polarity, as in :func:`fit_t1_molli`.
+
+    Returns
+    -------
+    MappingResult
+        ``t1`` in ms (searched over 1-10000 ms), ``a`` = A, ``b`` NaN, ``r2``, ``failed``, ``flips``;
+        ``failed`` (:class:`FitFailure` codes) is also 2 where ``A <= 0``, 5 where the polarity is ambiguous.
+
+    Raises
+    ------
+    ValueError
+        When the times do not fit the images (:func:`validate_times`).
     """
     y, t = validate_times(signal, ti_ms, "IR", 3)
     fit = fit_separable(y, t, IR, T1_BOUNDS_MS, polarity=magnitude, value=_ir_t1)
@@ -157,12 +199,56 @@ def _fit_decay(signal: np.ndarray, t_ms: np.ndarray, name: str, offset: bool) ->
 
 
 def fit_t2(signal: np.ndarray, te_ms: np.ndarray, offset: bool = False) -> MappingResult:
-    """Mono-exponential T2 ``S = S0 exp(-TE/T2)`` (+ C with ``offset``); ``a`` = S0, ``b`` = C."""
+    """Mono-exponential T2 ``S = S0 exp(-TE/T2)`` (+ C with ``offset``); ``a`` = S0, ``b`` = C.
+
+    Parameters
+    ----------
+    signal : np.ndarray
+        ``(..., N)`` T2-weighted images.
+    te_ms : np.ndarray
+        ``(N,)`` echo (or T2-preparation) times in ms, in image order; at least 2, 4 with ``offset``.
+    offset : bool
+        Fit a constant offset C as well.
+
+    Returns
+    -------
+    MappingResult
+        ``t2`` in ms (searched over 1-5000 ms), ``a`` = S0, ``b`` = C (NaN without ``offset``), ``r2`` and
+        ``failed`` (:class:`FitFailure` codes; 2 where ``S0 <= 0``).
+
+    Raises
+    ------
+    ValueError
+        When the times do not fit the images (:func:`validate_times`), or ``offset`` is given with fewer
+        than 4 images.
+    """
     return _fit_decay(signal, te_ms, "T2", offset)
 
 
 def fit_t1rho(signal: np.ndarray, tsl_ms: np.ndarray, offset: bool = False) -> MappingResult:
-    """Mono-exponential T1rho ``S = S0 exp(-TSL/T1rho)`` (+ C with ``offset``); ``a`` = S0, ``b`` = C."""
+    """Mono-exponential T1rho ``S = S0 exp(-TSL/T1rho)`` (+ C with ``offset``); ``a`` = S0, ``b`` = C.
+
+    Parameters
+    ----------
+    signal : np.ndarray
+        ``(..., N)`` T1rho-weighted images.
+    tsl_ms : np.ndarray
+        ``(N,)`` spin-lock times in ms, in image order; at least 2, 4 with ``offset``.
+    offset : bool
+        Fit a constant offset C as well.
+
+    Returns
+    -------
+    MappingResult
+        ``t1rho`` in ms (searched over 1-5000 ms), ``a`` = S0, ``b`` = C (NaN without ``offset``), ``r2``
+        and ``failed`` (:class:`FitFailure` codes; 2 where ``S0 <= 0``).
+
+    Raises
+    ------
+    ValueError
+        When the times do not fit the images (:func:`validate_times`), or ``offset`` is given with fewer
+        than 4 images.
+    """
     return _fit_decay(signal, tsl_ms, "T1rho", offset)
 
 

@@ -289,7 +289,9 @@ def fit_separable(
     Parameters
     ----------
     signal : np.ndarray
-        ``(P, N)`` samples; ``t_ms`` (N,) sorted ascending, in ms.
+        ``(P, N)`` samples.
+    t_ms : np.ndarray
+        ``(N,)`` sample times, sorted ascending, in ms.
     model : SeparableModel
         The signal model, one or two amplitudes (e.g. :data:`cmrseg.mapping.models.MOLLI`).
     tau_range_ms : (float, float)

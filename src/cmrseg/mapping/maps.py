@@ -23,7 +23,25 @@ class SeriesMaps:
 
 
 def fit_series(series: MappingSeries, quantity: str) -> SeriesMaps:
-    """Fit every slice of ``series`` with its own times; ``quantity`` is t1, t2 or t1rho."""
+    """Fit every slice of ``series`` with its own times; ``quantity`` is t1, t2 or t1rho.
+
+    Parameters
+    ----------
+    series : MappingSeries
+        ``(X, Y, Z, N)`` weighted images and their ``(Z, N)`` times in ms.
+    quantity : str
+        ``t1`` (MOLLI, :func:`cmrseg.mapping.fits.fit_t1_molli`), ``t2`` or ``t1rho``.
+
+    Returns
+    -------
+    SeriesMaps
+        The per-slice results stacked ``(X, Y, Z)`` (values in ms), and ``series``.
+
+    Raises
+    ------
+    ValueError
+        When ``quantity`` is unknown, or a slice's times do not fit its images.
+    """
     if quantity not in FITTERS:
         raise ValueError(f"unknown quantity {quantity!r}; valid: {sorted(FITTERS)}")
     fit, _ = FITTERS[quantity]

@@ -41,7 +41,18 @@ class RigidTransform:
         return np.array([[c, -s], [s, c]])
 
     def apply(self, points: np.ndarray) -> np.ndarray:
-        """``(N, 2)`` moving points -> fixed points."""
+        """``(N, 2)`` moving points -> fixed points.
+
+        Parameters
+        ----------
+        points : np.ndarray
+            ``(N, 2)`` (row, column) pixel coordinates on the moving image.
+
+        Returns
+        -------
+        np.ndarray
+            ``(N, 2)`` pixel coordinates on the fixed image.
+        """
         centre = np.asarray(self.centre)
         return (points - centre) @ self.matrix.T + centre + np.asarray(self.shift)
 
@@ -58,8 +69,27 @@ def _band(mask: np.ndarray, width_px: float = 1.5) -> tuple[np.ndarray, np.ndarr
 
 
 def register_masks(moving: np.ndarray, fixed: np.ndarray, max_shift_px: float = 20.0) -> RigidTransform:
-    """Rigid transform aligning ``moving`` labels ``(H, W)`` to ``fixed`` labels; identity if either
-    has no LV epicardium (nothing to align)."""
+    """Rigid transform aligning ``moving`` labels ``(H, W)`` to ``fixed`` labels.
+
+    The identity if either has no LV epicardium (nothing to align). An optimum farther than
+    ``max_shift_px`` or rotated by more than 30 degrees is implausible: the epicardial centroid
+    shift, without rotation, is kept instead.
+
+    Parameters
+    ----------
+    moving : np.ndarray
+        ``(H, W)`` label map of the image to move.
+    fixed : np.ndarray
+        ``(H, W)`` label map of the reference image.
+    max_shift_px : float
+        Largest plausible shift in pixels.
+
+    Returns
+    -------
+    RigidTransform
+        Moving -> fixed, with its ``cost`` (mean squared boundary distance, px^2); the identity with a
+        NaN cost when there is nothing to align.
+    """
     pairs = [(m, f) for m, f in zip(regions(moving), regions(fixed), strict=True) if m.any() and f.any()]
     epi_m, epi_f = regions(moving)[1], regions(fixed)[1]
     if not epi_m.any() or not epi_f.any():
@@ -93,13 +123,39 @@ def _inverse_affine(t: RigidTransform) -> tuple[np.ndarray, np.ndarray]:
 
 
 def warp_image(image: np.ndarray, t: RigidTransform) -> np.ndarray:
-    """Resample a moving ``(H, W)`` image onto the fixed grid (linear, edges extended)."""
+    """Resample a moving ``(H, W)`` image onto the fixed grid (linear, edges extended).
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(H, W)`` moving image.
+    t : RigidTransform
+        Moving -> fixed, e.g. from :func:`register_masks`.
+
+    Returns
+    -------
+    np.ndarray
+        ``(H, W)`` float32 image on the fixed grid.
+    """
     a, offset = _inverse_affine(t)
     return ndimage.affine_transform(image.astype(np.float32), a, offset, order=1, mode="nearest")
 
 
 def warp_labels(labels: np.ndarray, t: RigidTransform) -> np.ndarray:
-    """Resample moving ``(H, W)`` labels onto the fixed grid (nearest neighbour)."""
+    """Resample moving ``(H, W)`` labels onto the fixed grid (nearest neighbour).
+
+    Parameters
+    ----------
+    labels : np.ndarray
+        ``(H, W)`` moving label map.
+    t : RigidTransform
+        Moving -> fixed, e.g. from :func:`register_masks`.
+
+    Returns
+    -------
+    np.ndarray
+        ``(H, W)`` labels of the input dtype on the fixed grid, 0 where they come from outside the image.
+    """
     a, offset = _inverse_affine(t)
     return ndimage.affine_transform(labels, a, offset, order=0, mode="constant", cval=0)
 
@@ -109,8 +165,25 @@ def register_series(
 ) -> tuple[np.ndarray, np.ndarray, list[RigidTransform]]:
     """Align every image of one slice's series ``(H, W, N)`` to image ``reference`` by its labels.
 
-    Returns the registered images ``(H, W, N)``, registered labels and the transforms (identity
-    for the reference image).
+    Parameters
+    ----------
+    images : np.ndarray
+        ``(H, W, N)`` images of one slice.
+    labels : np.ndarray
+        ``(H, W, N)`` label map of each image.
+    reference : int
+        Index of the image the others are aligned to.
+
+    Returns
+    -------
+    tuple of (np.ndarray, np.ndarray, list of RigidTransform)
+        The registered images ``(H, W, N)`` (float32), registered labels ``(H, W, N)`` (uint8) and the
+        ``N`` transforms (identity, with cost 0, for the reference image).
+
+    Raises
+    ------
+    ValueError
+        When ``images`` and ``labels`` are not both ``(H, W, N)`` of one shape.
     """
     if images.shape != labels.shape or images.ndim != 3:
         raise ValueError(f"images {images.shape} and labels {labels.shape} must both be (H, W, N)")

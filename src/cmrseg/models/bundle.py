@@ -37,7 +37,21 @@ def _model_config(doc: dict[str, Any]) -> ModelConfig:
 
 
 def save_bundle(bundle: ModelBundle, path: Path | str, half: bool = True) -> None:
-    """Write ``bundle`` to ``path`` (atomically); ``half`` stores float weights as fp16."""
+    """Write ``bundle`` to ``path`` (atomically); ``half`` stores float weights as fp16.
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+        The network, its config, image size, training config and metrics.
+    path : pathlib.Path or str
+        The model file to write (a ``torch.save`` dict, see the module notes).
+    half : bool
+        Store floating-point weights as fp16 (default) to halve the file; other tensors as they are.
+
+    Returns
+    -------
+    None
+    """
     state = {k: (v.half() if half and v.is_floating_point() else v).cpu() for k, v in bundle.model.state_dict().items()}
     model_doc = asdict(bundle.config)
     model_doc["decoder_channels"] = list(bundle.config.decoder_channels)
@@ -59,7 +73,26 @@ def _state_to_model(config: ModelConfig, state: dict[str, torch.Tensor]) -> torc
 
 
 def load_bundle(path: Path | str) -> ModelBundle:
-    """Load a model bundle, or a Lightning checkpoint written by ``cmrseg train``."""
+    """Load a model bundle, or a Lightning checkpoint written by ``cmrseg train``.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        A model bundle (``format`` ``cmrseg-model/1``) or a training checkpoint.
+
+    Returns
+    -------
+    ModelBundle
+        The network on the CPU in eval mode, with fp32 weights.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    ValueError
+        The file cannot be read by ``torch.load``, is a damaged bundle, or is neither a bundle nor a
+        cmrseg training checkpoint.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such model file: {path}")
@@ -85,7 +118,19 @@ def load_bundle(path: Path | str) -> ModelBundle:
 
 
 def bundle_from_checkpoint(ckpt: dict[str, Any]) -> ModelBundle:
-    """A bundle from a loaded Lightning checkpoint dict of :class:`SegmentationModule`."""
+    """A bundle from a loaded Lightning checkpoint dict of :class:`SegmentationModule`.
+
+    Parameters
+    ----------
+    ckpt : dict
+        The checkpoint as loaded by ``torch.load``: ``cmrseg_config`` (the training config, with
+        ``model`` and ``image_size``) and a ``state_dict`` whose network weights start with ``net.``.
+
+    Returns
+    -------
+    ModelBundle
+        The network (CPU, eval mode, fp32 weights) with the training config and no metrics.
+    """
     train_config = ckpt["cmrseg_config"]
     config = _model_config(train_config["model"])
     state = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}

@@ -12,7 +12,27 @@ __all__ = ["export_checkpoint"]
 
 
 def export_checkpoint(checkpoint: Path | str, output: Path | str, metrics: dict | None = None) -> Path:
-    """Write the network of a Lightning checkpoint (from ``cmrseg train``) as an fp16 bundle."""
+    """Write the network of a Lightning checkpoint (from ``cmrseg train``) as an fp16 bundle.
+
+    Parameters
+    ----------
+    checkpoint : pathlib.Path or str
+        A Lightning checkpoint written by ``cmrseg train``.
+    output : pathlib.Path or str
+        The model bundle to write.
+    metrics : dict, optional
+        Metrics stored in the bundle (default: none).
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
+
+    Raises
+    ------
+    ValueError
+        ``checkpoint`` was not written by ``cmrseg train`` (it has no ``cmrseg_config``).
+    """
     ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)
     if "cmrseg_config" not in ckpt:
         raise ValueError(f"{checkpoint} is not a checkpoint written by cmrseg train")

@@ -48,7 +48,23 @@ MODELS: dict[str, Callable[[ModelConfig], torch.nn.Module]] = {
 
 
 def build_model(config: ModelConfig) -> torch.nn.Module:
-    """Build the network named by ``config.name``."""
+    """Build the network named by ``config.name``.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        Name (a key of :data:`MODELS`), backbone, input channels, classes and decoder channels.
+
+    Returns
+    -------
+    torch.nn.Module
+        An untrained 2D network returning logits ``(B, num_classes, H, W)``.
+
+    Raises
+    ------
+    ValueError
+        ``config.name`` is not in :data:`MODELS`, or the backbone is not one of :data:`BACKBONES`.
+    """
     if config.name not in MODELS:
         raise ValueError(f"unknown model {config.name!r}; valid: {sorted(MODELS)}")
     return MODELS[config.name](config)

@@ -33,7 +33,20 @@ def _table(rows: list[dict], keys: list[str]) -> str:
 
 
 def page_html(title: str, parts: list[str]) -> str:
-    """A self-contained page of HTML ``parts`` (images are relative files beside it)."""
+    """A self-contained page of HTML ``parts`` (images are relative files beside it).
+
+    Parameters
+    ----------
+    title : str
+        The page title (escaped).
+    parts : list of str
+        HTML fragments of the body, in order (inserted as they are).
+
+    Returns
+    -------
+    str
+        The HTML document, with its style sheet inline.
+    """
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
@@ -44,7 +57,21 @@ def page_html(title: str, parts: list[str]) -> str:
 
 
 def table_html(rows: list[dict], keys: list[str] | None = None) -> str:
-    """An HTML table of ``rows`` (numbers to 3 significant digits, NaN as a dash)."""
+    """An HTML table of ``rows`` (numbers to 3 significant digits, NaN as a dash).
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per table row.
+    keys : list of str, optional
+        The columns, in order; default: the keys of the first row. A missing key gives ``None``.
+
+    Returns
+    -------
+    str
+        The ``<table>`` HTML (cells escaped; floats of 10 or more to one decimal), or ``<p>(none)</p>``
+        when ``rows`` is empty.
+    """
     return _table(rows, keys or list(rows[0])) if rows else "<p>(none)</p>"
 
 
@@ -147,9 +174,35 @@ def write_report(
 ) -> Path:
     """Write ``out_dir/index.html`` and its PNGs; returns the page's path.
 
-    ``image``/``labels`` are ``(X, Y, Z)`` stacks or ``(X, Y, Z, T)`` cines, of which the ``frames``
-    (name -> frame index, e.g. ``{"ED": 0, "ES": 9}``; default frame 0) are shown. Overlays are
-    cropped to the labelled heart and titled with each slice's level.
+    Parameters
+    ----------
+    image : Image
+        ``(X, Y, Z)`` stack or ``(X, Y, Z, T)`` cine (an ``(X, Y)`` slice is shown as one slice).
+    labels : LabelMap
+        Labels on the same grid as ``image``.
+    out_dir : pathlib.Path or str
+        The folder to write into (created if missing).
+    title : str
+        Page title.
+    parts : ReportParts
+        What the page shows besides the overlays.
+    frames : dict of str to int, optional
+        For a cine, the frames shown: name -> frame index, e.g. ``{"ED": 0, "ES": 9}``; default
+        frame 0.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir/index.html``; ``report.json`` (function, segments, map slices) is written beside it.
+
+    Raises
+    ------
+    ValueError
+        ``image`` and ``labels`` have different shapes.
+
+    Notes
+    -----
+    Overlays are cropped to the labelled heart and titled with each slice's level.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -207,8 +260,27 @@ def write_evaluation_report(
     max_cases: int = 50,
 ) -> Path:
     """``out_dir/index.html`` of an evaluation: the metric parts of ``parts`` and, per case, the
-    reference and prediction outlines on every labelled slice. ``cases[name] = (image, pred, ref,
-    apex)`` with ``(X, Y, Z)`` arrays (image in any range, or None) and the stack's orientation."""
+    reference and prediction outlines on every labelled slice.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path or str
+        The folder to write into (created if missing).
+    parts : ReportParts
+        Its ``metrics``, ``summary``, ``agreement`` and ``bland_altman`` are shown.
+    cases : dict
+        ``cases[name] = (image, pred, ref, apex)`` with ``(X, Y, Z)`` arrays (image in any range, or
+        None) and the stack's orientation (:func:`cmrseg.geometry.apex_side`, or None).
+    title : str
+        Page title.
+    max_cases : int
+        Outlines are drawn for the first ``max_cases`` cases only.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir/index.html``.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     shown = list(cases.items())[:max_cases]

@@ -26,7 +26,27 @@ __all__ = [
 
 
 def overlay_figure(image: np.ndarray, labels: np.ndarray, title: str = "") -> plt.Figure:
-    """One slice ``(X, Y)`` in [0, 1] with endo/epicardial contours and the RV outline."""
+    """One slice ``(X, Y)`` in [0, 1] with endo/epicardial contours and the RV outline.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(X, Y)`` intensities in [0, 1].
+    labels : np.ndarray
+        ``(X, Y)`` label map of the slice.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A 3 x 3 inch figure.
+
+    Raises
+    ------
+    ValueError
+        ``labels`` is not 2D.
+    """
     fig, ax = plt.subplots(figsize=(3, 3))
     ax.imshow(image, cmap="gray", vmin=0, vmax=1)
     cs = slice_contours(labels)
@@ -43,7 +63,25 @@ def overlay_figure(image: np.ndarray, labels: np.ndarray, title: str = "") -> pl
 
 
 def bland_altman_figure(a: np.ndarray, b: np.ndarray, xlabel: str = "mean", ylabel: str = "difference") -> plt.Figure:
-    """A Bland-Altman plot (pingouin) of paired measurements ``a``, ``b`` ``(N,)`` (non-finite pairs dropped)."""
+    """A Bland-Altman plot (pingouin) of paired measurements ``a``, ``b`` ``(N,)`` (non-finite pairs dropped).
+
+    Parameters
+    ----------
+    a, b : np.ndarray
+        ``(N,)`` paired measurements.
+    xlabel, ylabel : str
+        Axis labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The plot.
+
+    Raises
+    ------
+    ValueError
+        ``a`` and ``b`` differ in size, or fewer than 3 finite pairs remain.
+    """
     a, b = paired_finite(a, b)
     fig, ax = plt.subplots(figsize=(5, 4))
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
@@ -56,7 +94,22 @@ def bland_altman_figure(a: np.ndarray, b: np.ndarray, xlabel: str = "mean", ylab
 
 
 def bullseye_figure(segment_values: dict[int, float], unit: str = "ms", cmap: str = "viridis") -> plt.Figure:
-    """AHA 16-segment bullseye: rings basal (outer) -> apical (inner), segment 1 at the top (anterior)."""
+    """AHA 16-segment bullseye: rings basal (outer) -> apical (inner), segment 1 at the top (anterior).
+
+    Parameters
+    ----------
+    segment_values : dict of int to float
+        Value per AHA segment (1-16); missing or non-finite segments are grey.
+    unit : str
+        Label of the colour bar.
+    cmap : str
+        A matplotlib colour map name.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The bullseye, each segment labelled with its number and value (rounded).
+    """
     fig = plt.figure(figsize=(4, 4))
     ax = fig.add_subplot(111, projection="polar")
     vals = [v for v in segment_values.values() if np.isfinite(v)]
@@ -84,7 +137,19 @@ _METRICS = (("dice", "Dice"), ("hd_mm", "Hausdorff (mm)"), ("msd_mm", "mean surf
 
 def metric_violins(rows: list[dict]) -> plt.Figure:
     """Violins of Dice, Hausdorff and mean surface distance (rows) per label (columns) and slice level,
-    from per-slice metric rows (keys label, level, dice, hd_mm, msd_mm)."""
+    from per-slice metric rows (keys label, level, dice, hd_mm, msd_mm).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Per-slice metric rows: ``label`` (LV, MYO, RV), ``level`` (basal, mid, apical), ``dice``,
+        ``hd_mm`` and ``msd_mm`` (mm); non-finite values are left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per metric and label; a level with a single value is shown as a dot.
+    """
     labels = [lab for lab in ("LV", "MYO", "RV") if any(r.get("label") == lab for r in rows)]
     levels = [lev for lev in ("basal", "mid", "apical") if any(r.get("level") == lev for r in rows)]
     fig, axes = plt.subplots(
@@ -108,7 +173,20 @@ def metric_violins(rows: list[dict]) -> plt.Figure:
 
 
 def volume_curve_figure(curves: dict[str, np.ndarray], ed: int | None = None, es: int | None = None) -> plt.Figure:
-    """Volume (mL) per cine frame for each named structure, with ED and ES marked."""
+    """Volume (mL) per cine frame for each named structure, with ED and ES marked.
+
+    Parameters
+    ----------
+    curves : dict of str to np.ndarray
+        ``(T,)`` volumes in mL per frame, by structure name (``LV``, ``RV``).
+    ed, es : int, optional
+        The ED and ES frame indices, marked when given.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The plot.
+    """
     fig, ax = plt.subplots(figsize=(4.5, 3))
     for name, v in curves.items():
         ax.plot(np.arange(len(v)), v, marker=".", label=name)
@@ -132,7 +210,28 @@ def comparison_figure(
     title: str = "",
 ) -> plt.Figure:
     """Reference (solid) and prediction (dashed) outlines of the LV cavity, LV epicardium and RV on
-    every labelled slice of ``(X, Y, Z)`` stacks, over ``image`` in [0, 1] (black when None)."""
+    every labelled slice of ``(X, Y, Z)`` stacks, over ``image`` in [0, 1] (black when None).
+
+    Parameters
+    ----------
+    image : np.ndarray or None
+        ``(X, Y, Z)`` intensities in [0, 1], or None for a black background.
+    pred : np.ndarray
+        ``(X, Y, Z)`` predicted label map.
+    ref : np.ndarray
+        ``(X, Y, Z)`` reference label map.
+    levels : list of str
+        Level of each slice (:func:`cmrseg.geometry.slice_levels`), shown in the panel titles.
+    crop : tuple of slice
+        In-plane crop ``(rows, cols)`` applied to every panel.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per slice labelled in ``ref`` or ``pred`` (slice 0 when none is), at most 6 per row.
+    """
     zs = [z for z in range(ref.shape[2]) if ref[:, :, z].any() or pred[:, :, z].any()] or [0]
     cols = min(6, len(zs))
     rows = int(np.ceil(len(zs) / cols))

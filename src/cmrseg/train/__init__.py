@@ -7,7 +7,20 @@ __all__ = ["TrainConfig", "finetune_config", "kfold_subjects", "load_config", "t
 
 
 def train(config: TrainConfig, resume: bool = True):  # noqa: ANN201 - lazy import of torch
-    """Train a model from ``config``; see :func:`cmrseg.train.run.train`."""
+    """Train a model from ``config``; see :func:`cmrseg.train.run.train`.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The training run.
+    resume : bool
+        Resume from ``OUTPUT/checkpoints/last.ckpt`` when it exists.
+
+    Returns
+    -------
+    TrainResult
+        ``{"model": path of the exported bundle, "best_checkpoint": ..., "val_dice_mean": ...}``.
+    """
     from cmrseg.train.run import train as _train
 
     return _train(config, resume=resume)
@@ -20,8 +33,26 @@ def finetune_config(
 
     Network and input size come from the starting model (``default`` or a file); the encoder is
     frozen for ``freeze_encoder_epochs`` at ``lr``, then trains at ``unfrozen_lr`` (constant
-    schedule). ``scratch`` keeps the architecture but starts from random weights. ``options`` are
-    further :class:`TrainConfig` fields (epochs, batch_size, augment, subset, folds, ...).
+    schedule).
+
+    Parameters
+    ----------
+    init_from : str
+        The starting model bundle: ``default`` or a model file.
+    data : tuple of str
+        Dataset folders to train on.
+    output : str
+        The run's output folder.
+    scratch : bool
+        Keep the architecture but start from random weights (no encoder freezing).
+    **options
+        Further :class:`TrainConfig` fields (epochs, batch_size, augment, subset, folds, ...);
+        ``freeze_encoder_epochs`` defaults to 30.
+
+    Returns
+    -------
+    TrainConfig
+        Loss ``dice_ce``, optimizer ``adamw``, scheduler ``none``.
     """
     from cmrseg.models.bundle import load_bundle
     from cmrseg.models.shipped import resolve_model_path

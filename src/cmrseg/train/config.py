@@ -130,7 +130,23 @@ class TrainConfig:
 
 
 def config_from_dict(doc: dict[str, Any]) -> TrainConfig:
-    """Build a :class:`TrainConfig` from a dict; unknown keys raise ``ValueError``."""
+    """Build a :class:`TrainConfig` from a dict; unknown keys raise ``ValueError``.
+
+    Parameters
+    ----------
+    doc : dict
+        Config keys as in the YAML file; ``model`` is a dict of :class:`ModelConfig` fields, and
+        ``data`` may be a single folder name.
+
+    Returns
+    -------
+    TrainConfig
+
+    Raises
+    ------
+    ValueError
+        On unknown config or model keys, or values :class:`TrainConfig` refuses.
+    """
     known = {f.name for f in fields(TrainConfig)}
     unknown = set(doc) - known
     if unknown:
@@ -153,7 +169,24 @@ def config_from_dict(doc: dict[str, Any]) -> TrainConfig:
 
 
 def load_config(path: Path | str) -> TrainConfig:
-    """Read a YAML training config."""
+    """Read a YAML training config.
+
+    Parameters
+    ----------
+    path : path
+        The YAML file: a mapping of :class:`TrainConfig` keys.
+
+    Returns
+    -------
+    TrainConfig
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a YAML mapping, or holds unknown keys or invalid values.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such config file: {path}")

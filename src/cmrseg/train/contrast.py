@@ -36,7 +36,18 @@ __all__ = [
 
 
 def rescale01(image: np.ndarray) -> np.ndarray:
-    """Min-max rescale to [0, 1] (float32); a constant image becomes zeros."""
+    """Min-max rescale to [0, 1] (float32); a constant image becomes zeros.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        An image of any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of ``image``'s shape in [0, 1].
+    """
     lo, hi = float(image.min()), float(image.max())
     if hi - lo < 1e-8:
         return np.zeros_like(image, np.float32)
@@ -46,7 +57,20 @@ def rescale01(image: np.ndarray) -> np.ndarray:
 def random_curve(image: np.ndarray, rng: np.random.Generator, monotone: bool | None = None) -> np.ndarray:
     """Map intensities through a random piecewise-linear curve with 4-8 control points.
 
-    ``monotone`` None draws it: 60% monotone (half of those decreasing), 40% non-monotone.
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``(H, W)`` float32 image in [0, 1].
+    rng : numpy.random.Generator
+        Source of every random number.
+    monotone : bool, optional
+        Force a monotone (True) or non-monotone (False) curve. None draws it: 60% monotone
+        (half of those decreasing), 40% non-monotone.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` float32 image in [0, 1].
     """
     k = int(rng.integers(4, 9))
     y = rng.random(k)
@@ -61,7 +85,22 @@ def random_curve(image: np.ndarray, rng: np.random.Generator, monotone: bool | N
 
 
 def region_weights(labels: np.ndarray, classes: tuple[int, ...], sigma: float) -> np.ndarray:
-    """``(len(classes) + 1, H, W)`` weights summing to 1: each class, then the rest, blurred by ``sigma`` px."""
+    """``(len(classes) + 1, H, W)`` weights summing to 1: each class, then the rest, blurred by ``sigma`` px.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(H, W)`` label map.
+    classes : tuple of int
+        The label values to weight, in order.
+    sigma : float
+        Gaussian blur in px; 0 keeps hard borders.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(classes) + 1, H, W)`` float32 weights, the last one the rest of the image.
+    """
     masks = [(labels == c).astype(np.float32) for c in classes]
     rest = np.clip(1.0 - np.sum(masks, axis=0), 0.0, 1.0) if masks else np.ones(labels.shape, np.float32)
     stack = np.stack([*masks, rest])
@@ -76,6 +115,20 @@ def region_remap(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator
     Each present class c of (RV, MYO, LV) gets ``t_c + g_c (x - mean_c)`` with ``t_c`` uniform in
     [0, 1] and texture gain ``g_c`` uniform in [-1.5, 1.5] (its texture may invert too); region
     borders are blended over 0.5-1.5 px, as partial volume does.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``(H, W)`` float32 image in [0, 1].
+    labels : numpy.ndarray
+        ``(H, W)`` uint8 ACDC label map (1 RV, 2 MYO, 3 LV).
+    rng : numpy.random.Generator
+        Source of every random number.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` float32 image clipped to [0, 1].
     """
     classes = tuple(c for c in (1, 2, 3) if np.any(labels == c))
     weights = region_weights(labels, classes, float(rng.uniform(0.5, 1.5)))
@@ -92,6 +145,22 @@ def gin(image: np.ndarray, rng: np.random.Generator, layers: int = 4, channels: 
     ``layers`` convolutions (kernel 1 or 3, weights N(0, 1)), leaky ReLU (0.2) between them, one
     output channel; the output is scaled to the input's Frobenius norm and blended with the input
     by a uniform alpha (Ouyang et al. 2022, Eq. 1-2), then rescaled to [0, 1].
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``(H, W)`` float32 image in [0, 1].
+    rng : numpy.random.Generator
+        Source of every random number.
+    layers : int
+        Number of convolutions.
+    channels : int
+        Channels of the hidden layers.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` float32 image in [0, 1].
     """
     x = [image.astype(np.float32)]
     for layer in range(layers):
@@ -115,8 +184,23 @@ def gin(image: np.ndarray, rng: np.random.Generator, layers: int = 4, channels: 
 def heart_window(
     labels: np.ndarray, rng: np.random.Generator, margin: tuple[float, float] = (1.2, 2.5)
 ) -> tuple[int, int, int] | None:
-    """``(top, left, side)`` of a square around the labelled heart, ``margin`` times its largest
-    extent, centre jittered by up to 15% of the side; None for a slice without labels."""
+    """``(top, left, side)`` of a square around the labelled heart.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(H, W)`` label map; every non-zero pixel counts as heart.
+    rng : numpy.random.Generator
+        Source of every random number.
+    margin : tuple of float
+        Range the side is drawn from uniformly, in multiples of the heart's largest extent.
+
+    Returns
+    -------
+    tuple of int or None
+        ``(top, left, side)`` in px, the side clipped to [16, max(H, W)] and the centre jittered by
+        up to 15% of the side; None for a slice without labels.
+    """
     rows, cols = np.nonzero(labels)
     if len(rows) == 0:
         return None
@@ -128,7 +212,22 @@ def heart_window(
 
 
 def crop_to(array: np.ndarray, window: tuple[int, int, int], nearest: bool) -> np.ndarray:
-    """Cut ``window`` out of ``array`` (zero outside) and resize it back to ``array``'s shape."""
+    """Cut ``window`` out of ``array`` (zero outside) and resize it back to ``array``'s shape.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        ``(H, W)`` image or label map.
+    window : tuple of int
+        ``(top, left, side)`` in px, as from :func:`heart_window`; it may reach outside ``array``.
+    nearest : bool
+        Nearest-neighbour resizing (for labels) instead of linear.
+
+    Returns
+    -------
+    numpy.ndarray
+        The crop, of ``array``'s shape and dtype.
+    """
     top, left, side = window
     cut = np.pad(array, side)[top + side : top + 2 * side, left + side : left + 2 * side]
     interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
@@ -140,8 +239,22 @@ def heart_crop(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A square crop around the labelled heart (:func:`heart_window`), resized back.
 
-    Returns ``(image, labels)`` of the input shape, the image renormalised to [0, 1] as a cropped
-    series would be; unlabelled slices come back unchanged.
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``(H, W)`` float32 image in [0, 1].
+    labels : numpy.ndarray
+        ``(H, W)`` uint8 ACDC label map.
+    rng : numpy.random.Generator
+        Source of every random number.
+    margin : tuple of float
+        Range of the crop's side in multiples of the heart's largest extent.
+
+    Returns
+    -------
+    image, labels : numpy.ndarray
+        Of the input shape, the image renormalised to [0, 1] as a cropped series would be;
+        unlabelled slices come back unchanged.
     """
     window = heart_window(labels, rng, margin)
     if window is None:
@@ -151,7 +264,22 @@ def heart_crop(
 
 
 def randomise_contrast(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One of :func:`random_curve` (30%), :func:`region_remap` (40%) or :func:`gin` (30%)."""
+    """One of :func:`random_curve` (30%), :func:`region_remap` (40%) or :func:`gin` (30%).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``(H, W)`` float32 image in [0, 1].
+    labels : numpy.ndarray
+        ``(H, W)`` uint8 ACDC label map.
+    rng : numpy.random.Generator
+        Source of every random number.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W)`` float32 image in [0, 1].
+    """
     u = rng.random()
     if u < 0.3:
         return random_curve(image, rng)

@@ -12,6 +12,18 @@ def learning_curve_rows(metrics_csv: Path | str, batch_size: int) -> list[dict]:
     """Per validated epoch: ``epoch``, ``images_seen`` and the validation Dice columns.
 
     ``images_seen`` is optimizer steps x batch size (Lightning logs the 0-based step).
+
+    Parameters
+    ----------
+    metrics_csv : path
+        Lightning's CSV log of a run (``metrics.csv``).
+    batch_size : int
+        The run's batch size.
+
+    Returns
+    -------
+    list of dict
+        One row per epoch with validation Dice values; ``val_dice_*`` columns as float.
     """
     rows = []
     with Path(metrics_csv).open() as f:
@@ -23,7 +35,20 @@ def learning_curve_rows(metrics_csv: Path | str, batch_size: int) -> list[dict]:
 
 
 def write_learning_curve(run_dir: Path | str, batch_size: int) -> list[Path]:
-    """Write ``learning_curve.csv`` and ``learning_curve.png`` beside a run's ``metrics.csv``; [] without validation."""
+    """Write ``learning_curve.csv`` and ``learning_curve.png`` beside a run's ``metrics.csv``.
+
+    Parameters
+    ----------
+    run_dir : path
+        The run's output folder, holding ``metrics.csv``.
+    batch_size : int
+        The run's batch size.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The two files written; [] without validation.
+    """
     run_dir = Path(run_dir)
     rows = learning_curve_rows(run_dir / "metrics.csv", batch_size)
     if not rows:

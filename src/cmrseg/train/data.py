@@ -44,7 +44,20 @@ class SliceSet:
 
 
 def read_case(dataset: Dataset, case: Case) -> tuple[np.ndarray, np.ndarray]:
-    """A labelled case's image and label map as stacks ``(X, Y, Z)`` (2D as one slice)."""
+    """A labelled case's image and label map as stacks ``(X, Y, Z)`` (2D as one slice).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset holding the case (its files are relative to ``dataset.root``).
+    case : Case
+        A case with a label file.
+
+    Returns
+    -------
+    image, labels : numpy.ndarray
+        ``(X, Y, Z)`` stacks, as read.
+    """
     return (
         as_stack(read_image(dataset.root / case.image).array),
         as_stack(read_labels(dataset.root / case.label).array),
@@ -54,14 +67,47 @@ def read_case(dataset: Dataset, case: Case) -> tuple[np.ndarray, np.ndarray]:
 def labelled_slices(case: Case, n: int) -> list[int]:
     """Slices whose labels are complete: all, or for contour datasets (Sunnybrook) those with both
     an endocardial and an epicardial contour (elsewhere the myocardium or the whole heart is
-    missing from the labels, and training would call it background)."""
+    missing from the labels, and training would call it background).
+
+    Parameters
+    ----------
+    case : Case
+        The case; ``case.extra`` may hold ``epi_slices`` and ``endo_slices``.
+    n : int
+        Number of slices of the case.
+
+    Returns
+    -------
+    list of int
+        Slice indices, sorted.
+    """
     if "epi_slices" in case.extra:
         return sorted(set(case.extra["epi_slices"]) & set(case.extra.get("endo_slices", range(n))))
     return list(range(n))
 
 
 def load_slices(dataset: Dataset, cases: Sequence[Case], size: int) -> SliceSet:
-    """Read, normalise (per volume) and square-fit every labelled slice of ``cases``."""
+    """Read, normalise (per volume) and square-fit every labelled slice of ``cases``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset the cases belong to.
+    cases : sequence of Case
+        Cases to read; those without a label file are skipped.
+    size : int
+        Side S of the square slices, in px.
+
+    Returns
+    -------
+    SliceSet
+        ``images`` (N, S, S) float32 in [0, 1], ``labels`` (N, S, S) uint8, ``case`` (N,) ids.
+
+    Raises
+    ------
+    ValueError
+        If no case has a labelled slice.
+    """
     images, labels, ids = [], [], []
     for case in cases:
         if case.label is None:
@@ -94,6 +140,17 @@ def split_cases(config: TrainConfig) -> tuple[list[tuple[Dataset, list[Case]]], 
     """Train and validation cases of every dataset, split by subject (see :func:`kfold_subjects`).
 
     With ``test_fold`` the subjects of that fold are in neither list: they are the test split.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Uses ``data``, ``contrasts``, ``folds``, ``fold``, ``test_fold``, ``test_subjects``,
+        ``val_folds`` and ``seed``.
+
+    Returns
+    -------
+    train, val : list of (Dataset, list of Case)
+        One entry per dataset of ``config.data``; ``val`` is empty when ``folds`` is 1.
     """
     train, val = [], []
     for root in config.data:
@@ -111,6 +168,17 @@ def split_cases(config: TrainConfig) -> tuple[list[tuple[Dataset, list[Case]]], 
 
 
 def concat_slices(parts: list[SliceSet]) -> SliceSet:
+    """Concatenate slice sets in order.
+
+    Parameters
+    ----------
+    parts : list of SliceSet
+        At least one.
+
+    Returns
+    -------
+    SliceSet
+    """
     return SliceSet(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("images", "labels", "case")))
 
 
@@ -124,6 +192,13 @@ class EpochSampler(Sampler):
         self.n, self.seed, self.shuffle, self.epoch = n, seed, shuffle, 0
 
     def set_epoch(self, epoch: int) -> None:
+        """Set the epoch of the next iteration.
+
+        Parameters
+        ----------
+        epoch : int
+            Seeds the shuffle and is yielded with every index.
+        """
         self.epoch = epoch
 
     def __len__(self) -> int:
@@ -166,14 +241,39 @@ class _TorchSlices(torch.utils.data.Dataset):
 
 
 def randomiser_of(config: TrainConfig) -> ContrastRandomiser | None:
-    """The config's :class:`ContrastRandomiser`, or None when it does nothing."""
+    """The config's :class:`ContrastRandomiser`, or None when it does nothing.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Uses ``contrast_probability``, ``synth_probability`` and ``crop_probability``.
+
+    Returns
+    -------
+    ContrastRandomiser or None
+    """
     r = ContrastRandomiser(config.contrast_probability, config.synth_probability, config.crop_probability)
     return r if r.active else None
 
 
 def oversample(slices: SliceSet, dataset_of_case: dict[str, str], factors: dict[str, float] | None) -> SliceSet:
     """Repeat the slices of a dataset ``factors[name]`` times (fractions by a seeded draw: 1.5 repeats
-    every slice once and every other slice twice), so small datasets weigh more in each epoch."""
+    every slice once and every other slice twice), so small datasets weigh more in each epoch.
+
+    Parameters
+    ----------
+    slices : SliceSet
+        The training slices.
+    dataset_of_case : dict of str to str
+        Case id -> dataset name.
+    factors : dict of str to float, optional
+        Dataset name -> repeat factor; datasets not in it keep factor 1. None or empty changes nothing.
+
+    Returns
+    -------
+    SliceSet
+        The slices, repeated in place (each slice's copies next to each other).
+    """
     if not factors:
         return slices
     reps = np.ones(len(slices), float)
@@ -192,7 +292,25 @@ def make_loaders(
     labelled: dict[str, tuple[int, ...]] | None = None,
 ) -> tuple[DataLoader, DataLoader | None]:
     """Training and validation loaders; ``labelled`` maps a case id to the classes its dataset labels
-    (cases not in it label every class), so each sample's loss and Dice use only those."""
+    (cases not in it label every class), so each sample's loss and Dice use only those.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Uses ``augment``, ``invert_probability``, the contrast randomisation probabilities,
+        ``batch_size``, ``seed``, ``num_workers`` and ``model.num_classes``.
+    train_slices : SliceSet
+        Training slices: shuffled per epoch and augmented.
+    val_slices : SliceSet, optional
+        Validation slices: in order, not augmented.
+    labelled : dict of str to tuple of int, optional
+        Case id -> the classes its dataset labels.
+
+    Returns
+    -------
+    train, val : torch.utils.data.DataLoader
+        ``val`` is None without validation slices.
+    """
     aug = Augmenter(config.augment, config.invert_probability)
     train = DataLoader(
         _TorchSlices(train_slices, aug, config.seed, randomiser_of(config), labelled, config.model.num_classes),

@@ -65,7 +65,28 @@ class GuidedSlices:
 def load_guided_slices(
     dataset: Dataset, cases: Sequence[Case], size: int, predictor: Predictor | None = None
 ) -> GuidedSlices:
-    """Every labelled slice of ``cases`` with its guide candidates from the same subject's other cases."""
+    """Every labelled slice of ``cases`` with its guide candidates from the same subject's other cases.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset the cases belong to.
+    cases : sequence of Case
+        Cases to read, grouped by subject; those without a label file are skipped.
+    size : int
+        Side S of the square slices, in px.
+    predictor : Predictor, optional
+        A model whose predictions on the subject's other cases are guide candidates too.
+
+    Returns
+    -------
+    GuidedSlices
+
+    Raises
+    ------
+    ValueError
+        If no case has a labelled slice.
+    """
     by_subject: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         if case.label is not None:
@@ -107,7 +128,19 @@ def load_guided_slices(
 
 
 def concat_guided(parts: list[GuidedSlices], balance: bool = True) -> GuidedSlices:
-    """Concatenate datasets; ``balance`` repeats smaller ones (up to 4x) towards the largest's size."""
+    """Concatenate datasets; ``balance`` repeats smaller ones (up to 4x) towards the largest's size.
+
+    Parameters
+    ----------
+    parts : list of GuidedSlices
+        At least one.
+    balance : bool
+        Repeat the slices of smaller parts (their guide candidates are stored once).
+
+    Returns
+    -------
+    GuidedSlices
+    """
     biggest = max(len(p) for p in parts)
     images, labels, guides, options, identical, case = [], [], [], [], [], []
     offset = 0
@@ -132,7 +165,18 @@ def concat_guided(parts: list[GuidedSlices], balance: bool = True) -> GuidedSlic
 
 
 def sample_alpha(rng: np.random.Generator) -> float:
-    """0 (unguided) with probability 0.2, 1 (copy the guide) with 0.1, else uniform in (0, 1)."""
+    """0 (unguided) with probability 0.2, 1 (copy the guide) with 0.1, else uniform in (0, 1).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the draw.
+
+    Returns
+    -------
+    float
+        The alpha of one sample.
+    """
     u = rng.random()
     return 0.0 if u < 0.2 else 1.0 if u < 0.3 else float(rng.random())
 
@@ -162,6 +206,20 @@ def perturb_guide(guide: np.ndarray, rng: np.random.Generator, max_grow_px: floa
     The regions' boundaries move by a random offset in ``[-max_grow_px, max_grow_px]`` pixels
     each (erosion / dilation through the signed distance), so wall thickness changes too. The
     transform is built from ``rng`` in the call: the same generator state, the same guide.
+
+    Parameters
+    ----------
+    guide : numpy.ndarray
+        ``(S, S)`` ACDC label map.
+    rng : numpy.random.Generator
+        Source of every random number.
+    max_grow_px : float
+        Largest boundary offset in px.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(S, S)`` uint8 ACDC label map.
     """
     img = np.zeros(guide.shape, np.float32)
     warped = _spatial(int(rng.integers(0, 2**31 - 1)))(image=img, mask=guide.astype(np.uint8))["mask"]
@@ -211,7 +269,21 @@ class GuidedTorchSlices(torch.utils.data.Dataset):
 
 
 def guided_loader(config: TrainConfig, slices: GuidedSlices) -> torch.utils.data.DataLoader:
-    """The training loader of a guided run (seeded shuffle per epoch, augmentation per sample)."""
+    """The training loader of a guided run (seeded shuffle per epoch, augmentation per sample).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Uses ``augment``, ``invert_probability``, ``seed``, ``guide_perturb_probability``,
+        ``guide_alpha``, the contrast randomisation probabilities, ``batch_size`` and ``num_workers``.
+    slices : GuidedSlices
+        The training slices and their guide candidates.
+
+    Returns
+    -------
+    torch.utils.data.DataLoader
+        Batches of :class:`GuidedTorchSlices` items.
+    """
     data = GuidedTorchSlices(
         slices,
         Augmenter(config.augment, config.invert_probability),
@@ -233,6 +305,7 @@ class GuidedModule(SegmentationModule):
     """:class:`SegmentationModule` with the guided alpha loss (:func:`cmrseg.losses.guided_loss`)."""
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        """The guided alpha loss of a batch ``(x, labels, translated guide, alpha)``, logged as ``train_loss``."""
         x, label, target, alpha = batch
         loss = guided_loss(self.net(x).float(), label, target, alpha)
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(x))

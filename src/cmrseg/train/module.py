@@ -18,9 +18,20 @@ __all__ = ["SegmentationModule", "marginal_logits", "load_expanding_inputs"]
 
 
 def load_expanding_inputs(net: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
-    """Load ``state`` into ``net``; a weight with fewer input channels (a 1-channel model starting a
-    guided one) fills the first channels and leaves the new ones zero, so the new network starts
-    out computing exactly what the old one did and ignores the extra inputs."""
+    """Load ``state`` into ``net``, zero-filling input channels the state lacks.
+
+    A weight with fewer input channels (a 1-channel model starting a guided one) fills the first
+    channels and leaves the new ones zero, so the new network starts out computing exactly what
+    the old one did and ignores the extra inputs.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The network to load into, in place.
+    state : dict of str to torch.Tensor
+        A state dict of the same architecture, 4D (convolution) weights possibly with fewer input
+        channels (dimension 1).
+    """
     own = net.state_dict()
     fixed = {}
     for key, value in state.items():
@@ -46,6 +57,21 @@ def marginal_logits(
     The logits of unlabelled classes are folded into background (``logsumexp``: their
     probabilities add up), so predicting an unannotated class is never penalised; labelled
     classes keep their channels, renumbered 1..k in ``target``.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        ``(B, C, ...)`` logits of all C classes, background first.
+    target : torch.Tensor
+        Integer class labels in 0..C-1.
+    labelled : tuple of int
+        The labelled foreground classes.
+
+    Returns
+    -------
+    logits, target : torch.Tensor
+        ``(B, len(labelled) + 1, ...)`` logits and the renumbered target; both unchanged when every
+        class is labelled.
     """
     classes = logits.shape[1]
     unlabelled = [c for c in range(1, classes) if c not in labelled]
@@ -71,6 +97,7 @@ class SegmentationModule(L.LightningModule):
         self._stats = torch.zeros(config.model.num_classes, 3)  # tp, fp, fn
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's logits for a batch of inputs."""
         return self.net(x)
 
     def on_train_epoch_start(self) -> None:
@@ -103,6 +130,7 @@ class SegmentationModule(L.LightningModule):
         return image, target, rest[0] if rest else None
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        """The marginal loss of a batch ``(image, labels[, labelled])``, logged as ``train_loss``."""
         image, target, labelled = self._unpack(batch)
         loss = self._loss(self.net(image).float(), target, labelled)
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(image))
@@ -112,6 +140,7 @@ class SegmentationModule(L.LightningModule):
         self._stats = torch.zeros(self.config.model.num_classes, 3)
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+        """Log ``val_loss`` and count per-class true / false positives and false negatives for the Dice."""
         image, target, labelled = self._unpack(batch)
         logits = self.net(image).float()
         self.log("val_loss", self._loss(logits, target, labelled), on_epoch=True, batch_size=len(image))
@@ -144,4 +173,5 @@ class SegmentationModule(L.LightningModule):
         return opt
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Store the training config in the checkpoint as ``cmrseg_config``."""
         checkpoint["cmrseg_config"] = self.config.to_dict()

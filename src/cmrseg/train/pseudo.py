@@ -52,7 +52,19 @@ def _lv(labels: np.ndarray, spacing: tuple[float, ...], known: bool) -> float:
 
 
 def volumes_from_labels(dataset: Dataset) -> dict[str, SubjectVolumes]:
-    """Reference volumes per subject from a dataset's own ED/ES label maps."""
+    """Reference volumes per subject from a dataset's own ED/ES label maps.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        A dataset with labelled ED and ES cases.
+
+    Returns
+    -------
+    dict of str to SubjectVolumes
+        LV volumes in mL when the dataset's spacing is known, else in voxels; only subjects with
+        both an ED and an ES label map.
+    """
     out: dict[str, dict[str, float]] = {}
     for c in dataset.cases:
         if c.label and c.phase in ("ED", "ES"):
@@ -62,7 +74,25 @@ def volumes_from_labels(dataset: Dataset) -> dict[str, SubjectVolumes]:
 
 
 def predicted_volumes(predictor, dataset: Dataset, subjects: list[str] | None = None):  # noqa: ANN001, ANN201
-    """``({subject: SubjectVolumes}, {case id: predicted labels})`` for the ED/ES cases of ``dataset``."""
+    """``({subject: SubjectVolumes}, {case id: predicted labels})`` for the ED/ES cases of ``dataset``.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        The model segmenting the images.
+    dataset : Dataset
+        The dataset whose ED/ES cases are segmented.
+    subjects : list of str, optional
+        Only these subjects; None segments all.
+
+    Returns
+    -------
+    volumes : dict of str to SubjectVolumes
+        Predicted LV volumes in mL when the dataset's spacing is known, else in voxels; only
+        subjects with both phases.
+    predictions : dict of str to numpy.ndarray
+        Case id -> predicted label map, on the image's grid.
+    """
     vols: dict[str, dict[str, float]] = {}
     preds: dict[str, np.ndarray] = {}
     for c in dataset.cases:
@@ -77,7 +107,28 @@ def predicted_volumes(predictor, dataset: Dataset, subjects: list[str] | None = 
 def select_confident(
     predicted: dict[str, SubjectVolumes], reference: dict[str, SubjectVolumes], tolerance_percent: float
 ) -> list[str]:
-    """Subjects whose predicted EDV, ESV and EF are all within +-tolerance % of the reference."""
+    """Subjects whose predicted EDV, ESV and EF are all within +-tolerance % of the reference.
+
+    Parameters
+    ----------
+    predicted : dict of str to SubjectVolumes
+        Predicted volumes per subject.
+    reference : dict of str to SubjectVolumes
+        Reference volumes per subject, in the unit of ``predicted`` (ratios are compared);
+        subjects without a positive reference EDV and ESV are skipped.
+    tolerance_percent : float
+        Largest relative deviation in percent, in (0, 100).
+
+    Returns
+    -------
+    list of str
+        The kept subjects, sorted.
+
+    Raises
+    ------
+    ValueError
+        If ``tolerance_percent`` is not in (0, 100).
+    """
     if not 0 < tolerance_percent < 100:
         raise ValueError(f"tolerance must be a percentage in (0, 100), got {tolerance_percent}")
     keep = []
@@ -94,7 +145,24 @@ def select_confident(
 def write_pseudo_dataset(
     dataset: Dataset, predictions: dict[str, np.ndarray], subjects: list[str], dst: Path | str
 ) -> Dataset:
-    """A new dataset at ``dst`` with the kept subjects' images and their predicted labels."""
+    """A new dataset at ``dst`` with the kept subjects' images and their predicted labels.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The segmented dataset.
+    predictions : dict of str to numpy.ndarray
+        Case id -> predicted label map on the case image's grid; cases not in it are left out.
+    subjects : list of str
+        The subjects to keep.
+    dst : path
+        Folder of the new dataset (``images/``, ``labels/`` and its index).
+
+    Returns
+    -------
+    Dataset
+        Named ``<name>-pseudo``; its cases carry ``pseudo_label: True`` in ``extra``.
+    """
     dst = Path(dst)
     cases = []
     for c in dataset.cases:
@@ -126,7 +194,24 @@ def write_pseudo_dataset(
 
 
 def read_volumes_csv(path: Path | str) -> dict[str, SubjectVolumes]:
-    """Reference volumes from a CSV with columns ``subject``, ``edv``, ``esv`` (any one unit, e.g. mL)."""
+    """Reference volumes from a CSV with columns ``subject``, ``edv``, ``esv`` (any one unit, e.g. mL).
+
+    Parameters
+    ----------
+    path : path
+        The CSV file.
+
+    Returns
+    -------
+    dict of str to SubjectVolumes
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is empty or lacks one of the columns.
+    """
     import csv
 
     path = Path(path)
@@ -151,7 +236,34 @@ def pseudo_label_dataset(
 
     Reference volumes come from ``volumes`` (CSV: subject, edv, esv) or, without it, from the
     dataset's own label maps (to measure the method on labelled data with its labels hidden).
-    Returns the new dataset, the predicted and the reference volumes.
+
+    Parameters
+    ----------
+    data : path
+        The dataset folder to segment.
+    output : path
+        Folder of the new dataset, written atomically.
+    tolerance_percent : float
+        Largest deviation of EDV, ESV and EF from the reference, in percent, in (0, 100).
+    volumes : path, optional
+        CSV of reference volumes (columns subject, edv, esv).
+    model : str
+        ``default`` or a model file.
+    overwrite : bool
+        Replace an existing output.
+
+    Returns
+    -------
+    tuple of (Dataset, dict, dict)
+        The new dataset, the predicted and the reference volumes (``{subject: SubjectVolumes}``).
+
+    Raises
+    ------
+    ValueError
+        If ``tolerance_percent`` is not in (0, 100), there are no reference volumes, or no subject
+        is confident.
+    FileNotFoundError
+        If the ``volumes`` file does not exist.
     """
     if not 0 < tolerance_percent < 100:
         raise ValueError(f"tolerance must be a percentage in (0, 100), got {tolerance_percent}")

@@ -44,7 +44,28 @@ class ContrastRandomiser:
     def apply(
         self, image: np.ndarray, labels: np.ndarray, rng: np.random.Generator, masks: tuple[np.ndarray, ...] = ()
     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """Like calling it, with more masks (e.g. a guide) cropped alike."""
+        """Like calling it, with more masks (e.g. a guide) cropped alike.
+
+        Parameters
+        ----------
+        image : numpy.ndarray
+            ``(H, W)`` float32 image in [0, 1].
+        labels : numpy.ndarray
+            ``(H, W)`` uint8 ACDC label map.
+        rng : numpy.random.Generator
+            Source of every random number.
+        masks : tuple of numpy.ndarray
+            Further ``(H, W)`` label maps to crop with ``labels``.
+
+        Returns
+        -------
+        image : numpy.ndarray
+            ``(H, W)`` image in [0, 1].
+        labels : numpy.ndarray
+            ``(H, W)`` label map, cropped with the image.
+        masks : list of numpy.ndarray
+            ``masks``, cropped alike.
+        """
         masks = list(masks)
         if self.crop_probability and rng.random() < self.crop_probability:
             window = heart_window(labels, rng)

@@ -104,6 +104,25 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     Writes ``OUTPUT/config.yaml``, ``OUTPUT/metrics.csv`` (loss and per-class Dice per epoch),
     ``OUTPUT/learning_curve.csv`` / ``.png`` (validation Dice against training images seen) and
     ``OUTPUT/model.pt`` (the best checkpoint as an fp16 bundle).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run; ``config.output`` is OUTPUT.
+    resume : bool
+        Continue from ``OUTPUT/checkpoints/last.ckpt`` when it exists (the config may differ only in
+        ``epochs``, and not under a one-cycle schedule).
+
+    Returns
+    -------
+    TrainResult
+        Also written as ``OUTPUT/result.json``.
+
+    Raises
+    ------
+    ValueError
+        If resuming a run with a different config (or a longer one-cycle schedule), or the training
+        datasets label no class.
     """
     import torch
 

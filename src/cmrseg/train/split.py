@@ -14,6 +14,25 @@ def kfold_subjects(subjects: list[str], folds: int, seed: int) -> list[list[str]
     (seeded) across the folds. Datasets whose ids are ordered by group (ACDC: 20 patients per
     pathology) thereby get every group in every fold. With fewer subjects than folds some folds
     are empty (a dataset of 2 subjects split 5 ways puts each in a random fold).
+
+    Parameters
+    ----------
+    subjects : list of str
+        Subject ids; duplicates count once.
+    folds : int
+        Number of folds, >= 1.
+    seed : int
+        Seed of the shuffles.
+
+    Returns
+    -------
+    list of list of str
+        ``folds`` lists of subjects.
+
+    Raises
+    ------
+    ValueError
+        If ``folds`` < 1.
     """
     if folds < 1:
         raise ValueError(f"folds must be >= 1, got {folds}")

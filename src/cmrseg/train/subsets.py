@@ -16,7 +16,27 @@ __all__ = ["apply_subset", "subset_images", "subset_kshot"]
 
 
 def apply_subset(parts: list[tuple[Dataset, list[Case]]], subset: str, seed: int) -> list[tuple[Dataset, list[Case]]]:
-    """Restrict each dataset's training cases by the ``subset`` strategy."""
+    """Restrict each dataset's training cases by the ``subset`` strategy.
+
+    Parameters
+    ----------
+    parts : list of (Dataset, list of Case)
+        Training cases per dataset.
+    subset : str
+        ``all``, ``ed_es``, ``subjects:N`` (N subjects per dataset, seeded), ``images:N`` or
+        ``kshot:K`` (these two keep every case here: they select slices later).
+    seed : int
+        Seed of the ``subjects:N`` draw.
+
+    Returns
+    -------
+    list of (Dataset, list of Case)
+
+    Raises
+    ------
+    ValueError
+        If ``subset`` is not a known strategy.
+    """
     if subset == "all" or subset.startswith(("images:", "kshot:")):
         return parts
     if subset == "ed_es":
@@ -33,7 +53,27 @@ def apply_subset(parts: list[tuple[Dataset, list[Case]]], subset: str, seed: int
 
 
 def subset_images(n_slices: int, subset: str, seed: int) -> np.ndarray | None:
-    """Indices of the training slices kept by ``images:N`` (seeded), or None for other strategies."""
+    """Indices of the training slices kept by ``images:N`` (seeded), or None for other strategies.
+
+    Parameters
+    ----------
+    n_slices : int
+        Number of training slices.
+    subset : str
+        The subset strategy.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Sorted indices, min(N, ``n_slices``) of them.
+
+    Raises
+    ------
+    ValueError
+        If N < 1.
+    """
     if not subset.startswith("images:"):
         return None
     n = int(subset.split(":", 1)[1])
@@ -45,8 +85,24 @@ def subset_images(n_slices: int, subset: str, seed: int) -> np.ndarray | None:
 def subset_kshot(case_ids: np.ndarray, labels: np.ndarray, subset: str) -> np.ndarray | None:
     """Indices kept by ``kshot:K``: per case, K slices evenly spaced among its slices with any label.
 
-    ``case_ids`` ``(N,)`` and ``labels`` ``(N, H, W)`` of the training slices in case order; None
-    for other strategies.
+    Parameters
+    ----------
+    case_ids : numpy.ndarray
+        ``(N,)`` case id of each training slice, in case order.
+    labels : numpy.ndarray
+        ``(N, H, W)`` label maps of the training slices.
+    subset : str
+        The subset strategy.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Sorted slice indices; None for other strategies.
+
+    Raises
+    ------
+    ValueError
+        If K < 1.
     """
     if not subset.startswith("kshot:"):
         return None

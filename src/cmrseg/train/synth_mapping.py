@@ -76,6 +76,27 @@ def molli_inversion_times(scheme: str, rr_ms: float, first_ti_ms: float, step_ms
 
     Each inversion's images are one RR interval apart; inversion ``j`` starts ``j * step_ms``
     later in the cardiac cycle than the first (Messroghli et al., MRM 2004).
+
+    Parameters
+    ----------
+    scheme : str
+        ``5(3)3`` or ``4(1)3(1)2``.
+    rr_ms : float
+        RR interval in ms.
+    first_ti_ms : float
+        First inversion time in ms.
+    step_ms : float
+        Delay of each further inversion in the cardiac cycle, in ms.
+
+    Returns
+    -------
+    numpy.ndarray
+        Inversion times in ms, float, one per image (8 or 9).
+
+    Raises
+    ------
+    ValueError
+        If ``scheme`` is unknown.
     """
     counts = {"5(3)3": (5, 3), "4(1)3(1)2": (4, 3, 2)}
     if scheme not in counts:

@@ -168,7 +168,23 @@ def _cached_predictor(model: str) -> Predictor:
 
 
 def process_study(dicom_dir: Path, out_dir: Path, hct: float | None, model: str) -> StudyResult:
-    """:func:`run_study` with this worker process's cached model: the default cohort runner."""
+    """:func:`run_study` with this worker process's cached model: the default cohort runner.
+
+    Parameters
+    ----------
+    dicom_dir : Path
+        The study folder.
+    out_dir : Path
+        The study's output folder (``studies/<id>/``).
+    hct : float, optional
+        Haematocrit, a fraction in (0, 1), for ECV.
+    model : str
+        Segmentation model (shipped name or file), loaded once per worker process.
+
+    Returns
+    -------
+    StudyResult
+    """
     return run_study(dicom_dir, out_dir, hct=hct, model=model, predictor=_cached_predictor(model))
 
 

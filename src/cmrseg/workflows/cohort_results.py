@@ -92,7 +92,20 @@ def _results(folder: Path | None) -> dict[str, Any] | None:
 
 
 def read_outcome(study: CohortStudy, folder: Path) -> StudyOutcome | None:
-    """The outcome of a study an earlier run completed (``folder/DONE`` and its results), else None."""
+    """The outcome of a study an earlier run completed (``folder/DONE`` and its results), else None.
+
+    Parameters
+    ----------
+    study : CohortStudy
+        The study.
+    folder : Path
+        Its output folder (``OUT/studies/<id>``).
+
+    Returns
+    -------
+    StudyOutcome or None
+        Marked ``resumed``, with no ``seconds``; None without ``DONE`` or a readable results.json.
+    """
     doc = _results(folder) if (folder / "DONE").is_file() else None
     if doc is None:
         return None
@@ -198,7 +211,20 @@ def _qc_page(outcomes: tuple[StudyOutcome, ...]) -> str:
 
 
 def write_cohort(out: Path, outcomes: tuple[StudyOutcome, ...]) -> tuple[Path, Path, Path]:
-    """Write cohort.csv, cohort.parquet and qc.html into ``out`` (each atomically); their paths."""
+    """Write cohort.csv, cohort.parquet and qc.html into ``out`` (each atomically); their paths.
+
+    Parameters
+    ----------
+    out : Path
+        The cohort's output folder, holding ``studies/``.
+    outcomes : tuple of StudyOutcome
+        Every study of the cohort.
+
+    Returns
+    -------
+    tuple of Path
+        ``(cohort.csv, cohort.parquet, qc.html)``.
+    """
     rows = [row for o in outcomes for row in _study_rows(o)]
     csv_path, parquet_path = _write_tables(out, rows)
     page = _qc_page(outcomes)

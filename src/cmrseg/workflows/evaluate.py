@@ -56,6 +56,25 @@ def case_files(pred: Path | str, refs: list[Path | str] | Path | str) -> list[tu
 
     PRED and REFs are all NIfTI files (paired whatever their names) or all folders of NIfTI files
     (paired by file name).
+
+    Parameters
+    ----------
+    pred : path
+        A prediction NIfTI file, or a folder of them.
+    refs : path or list of paths
+        One reference per reader, shaped like ``pred``.
+
+    Returns
+    -------
+    list of (str, pathlib.Path, list of pathlib.Path)
+        In file name order.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``pred`` or a reference is not there.
+    ValueError
+        If files and folders are mixed, or no case name is common to all.
     """
     refs = [refs] if isinstance(refs, str | Path) else list(refs)
     pred_files = _files(Path(pred))
@@ -72,7 +91,29 @@ def case_files(pred: Path | str, refs: list[Path | str] | Path | str) -> list[tu
 
 def load_cases(pred: Path | str, refs: list[Path | str] | Path | str) -> list[Case]:
     """Read every prediction and its references (:func:`case_files`) once, checking that they share
-    one grid; the tables, the volume agreement and the report all work from these."""
+    one grid; the tables, the volume agreement and the report all work from these.
+
+    Label maps that break the label convention are read with a warning.
+
+    Parameters
+    ----------
+    pred : path
+        A prediction NIfTI file, or a folder of them.
+    refs : path or list of paths
+        One reference per reader, shaped like ``pred``.
+
+    Returns
+    -------
+    list of Case
+        ``(name, prediction, references)`` of :class:`cmrseg.image.LabelMap`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``pred`` or a reference is not there.
+    ValueError
+        If the files cannot be paired, or a reference is on another grid than its prediction.
+    """
     cases: list[Case] = []
     for case, pred_file, ref_paths in case_files(pred, refs):
         lp = read_labels(pred_file)
@@ -94,7 +135,29 @@ def evaluate_paths(
     pred: Path | str, refs: list[Path | str] | Path | str, spacing: tuple[float, ...] | None = None
 ) -> list[Row]:
     """Evaluate a prediction (file or folder) against one or more references (matched by file name):
-    :func:`evaluate_cases` of :func:`load_cases`."""
+    :func:`evaluate_cases` of :func:`load_cases`.
+
+    Parameters
+    ----------
+    pred : path
+        A prediction NIfTI file, or a folder of them.
+    refs : path or list of paths
+        One reference per reader, shaped like ``pred``.
+    spacing : tuple of float, optional
+        Voxel spacing in mm, overriding the files'.
+
+    Returns
+    -------
+    list of Row
+        Model vs each reference, and reader vs reader with several references.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``pred`` or a reference is not there.
+    ValueError
+        If the files cannot be paired or are on different grids.
+    """
     return evaluate_cases(load_cases(pred, refs), spacing)
 
 
@@ -103,7 +166,17 @@ def _write_csv(records: list[dict], path: Path) -> None:
 
 
 def write_metrics(rows: list[Row], path: Path | str, summary_path: Path | str | None = None) -> None:
-    """Write rows (and optionally the summary) as CSV, atomically."""
+    """Write rows (and optionally the summary) as CSV, atomically.
+
+    Parameters
+    ----------
+    rows : list of Row
+        The metrics rows.
+    path : path
+        The rows' CSV file.
+    summary_path : path, optional
+        CSV file of the rows' summary (:func:`cmrseg.evaluate.summarise`).
+    """
     _write_csv([asdict(r) for r in rows], Path(path))
     if summary_path is not None:
         _write_csv(summarise(rows), Path(summary_path))
@@ -114,7 +187,22 @@ def volume_agreement(cases: list[Case], out_dir: Path, spacing: tuple[float, ...
     each reference and of every pair of references (inter-observer), written as ``agreement.csv``
     (columns compared, reference, label, ...) and ``bland_altman_<label>_<compared>_vs_<reference>.png``
     in ``out_dir``. Volumes in mL when the files record their spacing (or ``spacing`` is given), else
-    in voxels. Returns printable lines (none with < 3 cases)."""
+    in voxels.
+
+    Parameters
+    ----------
+    cases : list of Case
+        The cases of :func:`load_cases`.
+    out_dir : pathlib.Path
+        Folder for ``agreement.csv`` and the plots.
+    spacing : tuple of float, optional
+        Voxel spacing in mm, overriding the files'.
+
+    Returns
+    -------
+    list of str
+        Printable lines (none with < 3 cases).
+    """
     if len(cases) < 3:
         return []
     names = ["model"] + [f"ref{k + 1}" for k in range(len(cases[0][2]))]
@@ -177,7 +265,31 @@ def evaluation_cases(
     """``{case: (image, pred, ref, apex)}`` of an evaluation, for its report, from the cases of
     :func:`load_cases` (first reference): label maps as ``(X, Y, Z)`` (2D as one
     slice), the image from ``images`` (a file, or a folder matched by case name like PRED ``pred``,
-    on the labels' grid) or None. Checks everything before anything is written."""
+    on the labels' grid) or None. Checks everything before anything is written.
+
+    Parameters
+    ----------
+    loaded : list of Case
+        The cases of :func:`load_cases`.
+    pred : path
+        The prediction file or folder the cases were read from.
+    images : path, optional
+        The images the labels belong to.
+
+    Returns
+    -------
+    dict of str to tuple
+        ``{case: (image, pred, ref, apex)}``: ``(X, Y, Z)`` arrays (image None without ``images``)
+        and the apex side of the reference's affine.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` is a folder where ``pred`` is a file (or the reverse), a case has no image or
+        one of another shape, or a label map is neither 2D nor 3D.
+    FileNotFoundError
+        If ``images`` is not there.
+    """
     if images is not None and Path(images).is_dir() != Path(pred).is_dir():
         raise ValueError(f"--images {images} must be a file when PRED is a file and a folder when PRED is a folder")
     image_files = {} if images is None else {c: p for c, p, _ in case_files(images, pred)}
@@ -200,7 +312,22 @@ def evaluation_cases(
 
 def evaluation_report(out_dir: Path | str, cases: dict, metrics_csv: Path | str) -> Path:
     """``out_dir/index.html`` of an evaluation from its metrics.csv (and summary, agreement and
-    Bland-Altman files beside it) and the cases of :func:`evaluation_cases`."""
+    Bland-Altman files beside it) and the cases of :func:`evaluation_cases`.
+
+    Parameters
+    ----------
+    out_dir : path
+        The evaluation's output folder.
+    cases : dict
+        ``{case: (image, pred, ref, apex)}`` of :func:`evaluation_cases`.
+    metrics_csv : path
+        The evaluation's metrics.csv.
+
+    Returns
+    -------
+    pathlib.Path
+        The page written.
+    """
     return write_evaluation_report(out_dir, ReportParts(**metrics_parts(Path(metrics_csv))), cases)
 
 

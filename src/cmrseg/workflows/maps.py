@@ -21,7 +21,18 @@ __all__ = ["write_maps", "map_outputs", "fit_map_file", "blood_t1_value", "ecv_f
 
 
 def map_outputs(output: Path) -> dict[str, Path]:
-    """Paths of the map and its companions: ``T1.nii.gz`` -> ``T1_r2.nii.gz``, ``T1_failed.nii.gz`` ..."""
+    """Paths of the map and its companions: ``T1.nii.gz`` -> ``T1_r2.nii.gz``, ``T1_failed.nii.gz`` ...
+
+    Parameters
+    ----------
+    output : pathlib.Path
+        The map file.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Keys ``value`` (``output`` itself), ``r2``, ``a``, ``b``, ``failed`` and ``t1_star``.
+    """
     stem = nifti_stem(output)
     return {
         k: output if k == "value" else output.with_name(f"{stem}_{k}.nii.gz")
@@ -30,7 +41,27 @@ def map_outputs(output: Path) -> dict[str, Path]:
 
 
 def write_maps(maps: SeriesMaps, output: Path | str, overwrite: bool = False) -> list[Path]:
-    """Write the value, R2, A, B, failure (and T1*) maps on the series grid; squeeze a single slice."""
+    """Write the value, R2, A, B, failure (and T1*) maps on the series grid; squeeze a single slice.
+
+    Parameters
+    ----------
+    maps : SeriesMaps
+        The fitted maps, ``(X, Y, Z)``.
+    output : path
+        The value map file; the others are written beside it (:func:`map_outputs`).
+    overwrite : bool
+        Replace existing maps.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: float32 maps, and the failure map as uint8 labels.
+
+    Raises
+    ------
+    FileExistsError
+        If a map exists and ``overwrite`` is false (checked before anything is written).
+    """
     output = Path(output)
     paths = map_outputs(output)
     img = maps.series.image
@@ -51,7 +82,27 @@ def write_maps(maps: SeriesMaps, output: Path | str, overwrite: bool = False) ->
 
 
 def blood_t1_value(value_or_mask: str | float, t1_map: np.ndarray, name: str = "blood") -> float:
-    """Blood T1 in ms: a number as given, or the median of ``t1_map`` inside a mask file."""
+    """Blood T1 in ms: a number as given, or the median of ``t1_map`` inside a mask file.
+
+    Parameters
+    ----------
+    value_or_mask : str or float
+        Blood T1 in ms, or a mask file (non-zero inside) on the map's grid.
+    t1_map : numpy.ndarray
+        The T1 map in ms.
+    name : str
+        What the value is called in error messages.
+
+    Returns
+    -------
+    float
+        Blood T1 in ms (NaN pixels ignored in the median).
+
+    Raises
+    ------
+    ValueError
+        If the mask's shape differs from the map's, or the mask is empty.
+    """
     try:
         return float(value_or_mask)
     except ValueError:
@@ -73,7 +124,33 @@ def ecv_from_files(
     output: Path | str,
     overwrite: bool = False,
 ) -> tuple[float, float, np.ndarray]:
-    """Write the ECV map (percent) of co-registered pre/post T1 map files; returns (blood pre, blood post, ECV)."""
+    """Write the ECV map (percent) of co-registered pre/post T1 map files; returns (blood pre, blood post, ECV).
+
+    Parameters
+    ----------
+    pre, post : path
+        Pre- and post-contrast T1 maps (ms) on one grid.
+    blood_pre, blood_post : str or float
+        Blood T1 in ms, or a blood-pool mask file on the respective map.
+    hct : float
+        Haematocrit as a fraction in (0, 1).
+    output : path
+        The ECV map file (percent).
+    overwrite : bool
+        Replace an existing output.
+
+    Returns
+    -------
+    tuple of (float, float, numpy.ndarray)
+        Blood T1 pre and post (ms) and the ECV map (percent).
+
+    Raises
+    ------
+    ValueError
+        If ``hct`` is not in (0, 1), the maps are on different grids, or a blood mask is wrong.
+    FileExistsError
+        If ``output`` exists and ``overwrite`` is false.
+    """
     check_haematocrit(hct)
     check_output(Path(output), overwrite)
     t1_pre, t1_post = read_image(pre), read_image(post)

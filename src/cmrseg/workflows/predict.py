@@ -55,9 +55,48 @@ def predict_file(
 ) -> list[Path]:
     """One call: segment a NIfTI file, a DICOM folder, or a folder of NIfTI files.
 
-    Returns the written label-map paths. For a folder of NIfTI files ``output_path`` is a folder
-    and each output keeps its input's file name. ``guide`` (a mask file, or in folder mode a
-    folder of masks with the inputs' file names) segments with a guided model at ``alpha``.
+    Every input (and guide) is read and checked before anything is written.
+
+    Parameters
+    ----------
+    input_path : path
+        A NIfTI file, a DICOM folder, or a folder of NIfTI files.
+    output_path : path
+        The label-map file; for a folder of NIfTI files a folder, where each output keeps its
+        input's file name.
+    model : str or path
+        ``default`` or a model file.
+    device : str
+        ``auto``, ``cpu``, ``cuda`` or ``mps``.
+    tta : bool
+        Test-time augmentation.
+    overwrite : bool
+        Replace existing outputs.
+    invert : bool or str
+        ``off``/``False``, ``on``/``True`` (invert intensities before segmenting) or ``auto``.
+    series : str, optional
+        The series to read when a DICOM folder holds several.
+    guide : path, optional
+        A mask file, or in folder mode a folder of masks with the inputs' file names, on the
+        inputs' grid: segments with a guided model at ``alpha``.
+    alpha : float
+        Guidance weight in [0, 1].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written label-map paths.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``guide`` (or an input's guide mask) is not there.
+    FileExistsError
+        If an output exists and ``overwrite`` is false.
+    ValueError
+        If ``alpha`` is not in [0, 1], an input holds NaN / inf or one value only, ``invert`` is
+        asked for a label map, a guide does not fit its input, or ``guide`` is given with a model
+        that is not guided.
     """
     check_alpha(alpha)
     guide = None if guide is None else Path(guide)

@@ -47,6 +47,32 @@ def labels_or_segment(
     """``(labels, spacing, apex)`` from a file: used as labels if its values are 0-3, else segmented
     first. ``spacing`` overrides the file's; files that record none are refused for mm/mL work.
     ``apex``: the stack's orientation from its affine (:func:`cmrseg.evaluate.apex_side`).
+
+    Parameters
+    ----------
+    path : path
+        A label map or image file (anything :func:`cmrseg.io.loader.read_any` reads).
+    model : str
+        Segmentation model for images, when no ``predictor`` is given.
+    spacing : tuple of float, optional
+        ``(dx, dy, dz)`` in mm, overriding the file's.
+    predictor : Predictor, optional
+        An already loaded model.
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        uint8 labels of the file's shape, ``(X, Y, Z)`` or ``(X, Y, Z, T)``.
+    spacing : tuple of float
+        Voxel spacing in mm.
+    apex : int or None
+        +1 when the slice index grows towards the apex, -1 towards the base, None when unknown.
+
+    Raises
+    ------
+    ValueError
+        If ``spacing`` has not three values, the file records no spacing and none is given, or the
+        file is 2D.
     """
     image = read_any(Path(path))
     if is_label_map(image.array):
@@ -132,7 +158,19 @@ def _function(
 
 
 def metrics_parts(metrics_csv: Path) -> dict:
-    """metrics.csv of ``cmrseg evaluate`` and, beside it, its summary, agreement table and plots."""
+    """metrics.csv of ``cmrseg evaluate`` and, beside it, its summary, agreement table and plots.
+
+    Parameters
+    ----------
+    metrics_csv : pathlib.Path
+        The evaluation's metrics.csv.
+
+    Returns
+    -------
+    dict
+        :class:`cmrseg.report.html.ReportParts` fields: ``metrics``, ``summary`` and ``agreement``
+        rows (the last two when their files exist) and ``bland_altman`` plot paths.
+    """
     folder = Path(metrics_csv).parent
     parts: dict = {"metrics": read_rows(Path(metrics_csv))}
     if (folder / "summary.csv").exists():
@@ -174,6 +212,43 @@ def report_from_files(
     plots beside it are shown too); ``map_path``: a map on the labels' grid, shown as AHA segment
     and per-slice myocardial values (``erode_px``) and written to ``segments.csv`` / ``slices.csv``;
     ``aha``: where the AHA segments start.
+
+    Parameters
+    ----------
+    image_path : pathlib.Path
+        The image: an ``(X, Y, Z)`` stack or ``(X, Y, Z, T)`` cine.
+    output : pathlib.Path
+        Folder for ``index.html`` and its PNGs.
+    labels_path : pathlib.Path, optional
+        Label map on the image's grid; without it the image is segmented with ``model``.
+    model : str
+        Segmentation model.
+    title : str, optional
+        The page's title; the image's file name by default.
+    metrics_csv : pathlib.Path, optional
+        ``cmrseg evaluate``'s metrics.csv.
+    map_path : pathlib.Path, optional
+        A map on the labels' grid (with a cine, read against its ED frame).
+    aha : AhaConvention, optional
+        Where the AHA segments start.
+    map_unit : str
+        Unit of the map's values.
+    erode_px : int
+        Pixels to erode the myocardium by for the map values, >= 0.
+    overwrite : bool
+        Replace an existing ``index.html``.
+
+    Returns
+    -------
+    pathlib.Path
+        The page written.
+
+    Raises
+    ------
+    FileExistsError
+        If ``output/index.html`` exists and ``overwrite`` is false.
+    ValueError
+        If ``erode_px`` < 0.
     """
     check_output(Path(output) / "index.html", overwrite)
     if erode_px < 0:

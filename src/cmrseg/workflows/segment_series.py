@@ -44,6 +44,34 @@ def segment_series_file(
 
     Also writes ``<output>_guide.nii.gz``, ``<output>_guide_sliceZ.png`` (the guide drawn on its
     image, to check) and ``<output>_consistency.csv`` (myocardium Dice of each image to the guide).
+
+    Parameters
+    ----------
+    series_path : path
+        NIfTI ``(X, Y, N)`` / ``(X, Y, Z, N)`` or a DICOM folder.
+    output : path
+        The label-map file, of the series' shape.
+    guide : str
+        ``auto`` (made by ``guide_model``) or a label-map file ``(X, Y, Z)`` (``(X, Y)`` for one slice).
+    alpha : float
+        Guidance weight in [0, 1].
+    model : str
+        The guided model: a shipped name or a path.
+    guide_model : str
+        The unguided model that makes the ``auto`` guide.
+    overwrite : bool
+        Replace existing outputs.
+
+    Returns
+    -------
+    SeriesSegmentation
+
+    Raises
+    ------
+    FileExistsError
+        If an output exists and ``overwrite`` is false.
+    ValueError
+        If the series is neither ``(X, Y, N)`` nor ``(X, Y, Z, N)``.
     """
     output = Path(output)
     stem = nifti_stem(output)

@@ -462,6 +462,7 @@ def run_study(
     params = _parameters(run, out, hct, overwrite)
 
     def fill(tmp: Path) -> None:
+        """Process every series into the temporary folder ``tmp`` and write the study's files there."""
         run.tmp = tmp
         results, status, reason = _run_all(run, found, hct)
         names = ("results.json", "results.csv", "provenance.json", "index.html", "DONE")

@@ -120,7 +120,18 @@ class SeriesResult:
         return doc
 
     def csv_row(self, study: str) -> dict[str, Any]:
-        """The row of results.csv (:data:`CSV_COLUMNS`)."""
+        """The row of results.csv (:data:`CSV_COLUMNS`).
+
+        Parameters
+        ----------
+        study : str
+            The study's id, the row's ``study``.
+
+        Returns
+        -------
+        dict of str to Any
+            Only the values the series has; ``qc_flags`` the flagged checks joined by ``;``.
+        """
         row = {"study": study, "series_uid": self.uid, "series_number": self.number, "description": self.description}
         row |= {"kind": self.kind, "status": self.status, "reason": self.reason}
         row |= {k: self.values[k] for k in _VALUES if k in self.values}
@@ -176,8 +187,19 @@ def _version(package: str) -> str | None:
 
 
 def model_records(used: Mapping[str, str], given: bool = False) -> list[dict[str, Any]]:
-    """``[{role, model, file, sha256}]`` of the models a study used (role -> shipped name or file);
-    ``given``: the segmentation model came from the caller as a loaded predictor."""
+    """``[{role, model, file, sha256}]`` of the models a study used.
+
+    Parameters
+    ----------
+    used : mapping of str to str
+        Role -> shipped name or file.
+    given : bool
+        The segmentation model came from the caller as a loaded predictor (its entry gets a ``note``).
+
+    Returns
+    -------
+    list of dict
+    """
     out = []
     for role, name in used.items():
         path = resolve_model_path(name)
@@ -196,7 +218,26 @@ def provenance(
     times: tuple[datetime, datetime],
 ) -> dict[str, Any]:
     """provenance.json: versions (cmrseg, Python, key packages), ``models`` (:func:`model_records`),
-    ``device``, every parameter, the input series and the start / end time (ISO 8601, UTC)."""
+    ``device``, every parameter, the input series and the start / end time (ISO 8601, UTC).
+
+    Parameters
+    ----------
+    models : list of dict
+        The records of :func:`model_records`.
+    device : str
+        The device the models ran on.
+    parameters : dict
+        Every parameter of the run.
+    found : sequence of ClassifiedSeries
+        The study's input series.
+    times : tuple of datetime.datetime
+        Start and end of the run (UTC).
+
+    Returns
+    -------
+    dict
+        JSON-ready; ``duration_s`` in seconds.
+    """
     return {
         "cmrseg": __version__,
         "python": platform.python_version(),
@@ -249,7 +290,17 @@ def _page(result: StudyResult) -> str:
 
 def write_results(folder: Path, result: StudyResult, prov: dict[str, Any]) -> None:
     """Write results.json, results.csv, provenance.json and index.html into ``folder``, then
-    ``DONE`` (its finish time and status) last."""
+    ``DONE`` (its finish time and status) last.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The study's (temporary) output folder.
+    result : StudyResult
+        The study.
+    prov : dict
+        The provenance of :func:`provenance`.
+    """
     doc = {"study": result.study, "status": result.status, "reason": result.reason}
     doc["series"] = [r.to_dict() for r in result.series]
     (folder / "results.json").write_text(json.dumps(doc, indent=1))

@@ -85,12 +85,33 @@ class PhaseResult:
 
 
 def reference_images(seg: SeriesSegmentation) -> np.ndarray:
-    """The guide's image per slice, or where a guide was given, the image agreeing best with it."""
+    """The guide's image per slice, or where a guide was given, the image agreeing best with it.
+
+    Parameters
+    ----------
+    seg : SeriesSegmentation
+        The series' segmentation.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(Z,)`` 0-based image index per slice.
+    """
     return np.where(seg.reference >= 0, seg.reference, np.nanargmax(seg.guide_dice, axis=1))
 
 
 def phase_view(phase: PhaseResult) -> PhaseView:
-    """What the report shows of one phase, as plain arrays."""
+    """What the report shows of one phase, as plain arrays.
+
+    Parameters
+    ----------
+    phase : PhaseResult
+        One series through the pipeline.
+
+    Returns
+    -------
+    PhaseView
+    """
     ref = reference_images(phase.segmentation)
     guide = np.stack([phase.registered[:, :, z, int(ref[z])] for z in range(phase.labels.shape[2])], axis=2)
     return PhaseView(
@@ -134,6 +155,18 @@ def process_series(series: MappingSeries, options: PipelineOptions = PipelineOpt
 
     Each slice is registered to its guide's image, fitted, and kept registered where that does
     not lower the mean myocardial R2 (``PhaseResult.registration_kept``).
+
+    Parameters
+    ----------
+    series : MappingSeries
+        A MOLLI series ``(X, Y, Z, N)`` with its inversion times (ms).
+    options : PipelineOptions
+        Guidance, models, registration and erosions.
+
+    Returns
+    -------
+    PhaseResult
+        Maps in ms, blood T1 ``(Z,)`` in ms (NaN for a slice without LV blood pool).
     """
     arr = series.image.array
     seg = segment_series(
@@ -173,6 +206,7 @@ def _merge(plain: SeriesMaps, moved: SeriesMaps, kept: np.ndarray) -> SeriesMaps
     """Slices of ``moved`` where ``kept``, of ``plain`` elsewhere."""
 
     def pick(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        """``b`` on the kept slices, ``a`` elsewhere; None when ``a`` is None."""
         return None if a is None else np.where(kept.reshape((1, 1, -1) + (1,) * (a.ndim - 3)), b, a)
 
     merged = {
@@ -184,7 +218,27 @@ def _merge(plain: SeriesMaps, moved: SeriesMaps, kept: np.ndarray) -> SeriesMaps
 
 
 def align_post(pre: PhaseResult, post: PhaseResult) -> tuple[np.ndarray, np.ndarray]:
-    """The post-contrast T1 map and labels resampled onto the pre-contrast reference frame, per slice."""
+    """The post-contrast T1 map and labels resampled onto the pre-contrast reference frame, per slice.
+
+    Each slice is aligned by registering its post-contrast labels to the pre-contrast ones.
+
+    Parameters
+    ----------
+    pre, post : PhaseResult
+        The pre- and post-contrast series through the pipeline.
+
+    Returns
+    -------
+    t1 : numpy.ndarray
+        ``(X, Y, Z)`` float32 post-contrast T1 in ms, NaN where no valid value maps.
+    labels : numpy.ndarray
+        ``(X, Y, Z)`` uint8 post-contrast labels.
+
+    Raises
+    ------
+    ValueError
+        If the two series' labels differ in shape.
+    """
     if pre.labels.shape != post.labels.shape:
         raise ValueError(
             f"pre {pre.labels.shape} and post {post.labels.shape} series must hold the same slices on one grid"
@@ -204,7 +258,25 @@ def align_post(pre: PhaseResult, post: PhaseResult) -> tuple[np.ndarray, np.ndar
 def slice_table(
     pre: PhaseResult, post: PhaseResult | None = None, ecv: np.ndarray | None = None, erode_px: int = 0
 ) -> list[dict]:
-    """One row per slice: myocardial median T1 (ms), fit quality, blood T1, and ECV (%) where given."""
+    """One row per slice: myocardial median T1 (ms), fit quality, blood T1, and ECV (%) where given.
+
+    Parameters
+    ----------
+    pre : PhaseResult
+        The pre-contrast series.
+    post : PhaseResult, optional
+        The post-contrast series.
+    ecv : numpy.ndarray, optional
+        ``(X, Y, Z)`` ECV map (percent) on the pre-contrast frame.
+    erode_px : int
+        Erosion of the myocardium in pixels for the per-slice values.
+
+    Returns
+    -------
+    list of dict
+        Reference images numbered from 1; T1 median, q1 and q3 in ms, myocardial pixels, mean R2
+        and fraction of R2 below 0.95, blood T1 (ms), consistency Dice and registration per phase.
+    """
     rows = []
     for z in range(pre.labels.shape[2]):
         # images are numbered from 1 in acquisition order, as in the report and segment-series
@@ -230,7 +302,20 @@ def slice_table(
 
 
 def slice_result(maps: SeriesMaps, z: int) -> MappingResult:
-    """The fit result of slice ``z`` of a series' maps."""
+    """The fit result of slice ``z`` of a series' maps.
+
+    Parameters
+    ----------
+    maps : SeriesMaps
+        ``(X, Y, Z)`` maps of a series.
+    z : int
+        The slice.
+
+    Returns
+    -------
+    MappingResult
+        ``(X, Y)`` value, A, B, R2 and failure maps.
+    """
     r = maps.result
     return MappingResult(
         r.value[:, :, z], r.a[:, :, z], r.b[:, :, z], r.r2[:, :, z], r.failed[:, :, z], quantity=r.quantity
@@ -243,8 +328,26 @@ def segment_table(
     convention: AhaConvention | None = None,
     apex: int | None = None,
 ) -> tuple[np.ndarray, list[dict]]:
-    """AHA segments of ``labels`` ``(X, Y, Z)`` and each map's median / IQR per segment (``apex``:
-    the stack's orientation, :func:`cmrseg.evaluate.slice_levels`)."""
+    """AHA segments of ``labels`` ``(X, Y, Z)`` and each map's median / IQR per segment.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        ``(X, Y, Z)`` label map.
+    maps : dict of str to numpy.ndarray
+        Name -> ``(X, Y, Z)`` map on the labels' grid.
+    convention : AhaConvention, optional
+        Where the AHA segments start.
+    apex : int, optional
+        The stack's orientation, :func:`cmrseg.evaluate.slice_levels`.
+
+    Returns
+    -------
+    segments : numpy.ndarray
+        ``(X, Y, Z)`` uint8 AHA segment numbers (0 outside).
+    rows : list of dict
+        Per segment, in order: ``segment``, ``pixels`` and ``<name>_median`` / ``_q1`` / ``_q3``.
+    """
     segments = aha_stack(labels, convention=convention, apex=apex)
     rows: dict[int, dict] = {}
     for name, value in maps.items():
@@ -255,7 +358,26 @@ def segment_table(
 
 
 def ecv_from_phases(pre: PhaseResult, post: PhaseResult, hct: float) -> np.ndarray:
-    """ECV map (percent) on the pre-contrast frame, blood T1 per slice."""
+    """ECV map (percent) on the pre-contrast frame, blood T1 per slice.
+
+    Parameters
+    ----------
+    pre, post : PhaseResult
+        The pre- and post-contrast series; ``post`` is aligned with :func:`align_post`.
+    hct : float
+        Haematocrit as a fraction in (0, 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(X, Y, Z)`` float32 ECV in percent; NaN on slices without finite blood T1s or whose post
+        blood T1 is not below the pre.
+
+    Raises
+    ------
+    ValueError
+        If ``hct`` is not in (0, 1), or the series differ in shape.
+    """
     check_haematocrit(hct)
     post_t1, _ = align_post(pre, post)
     out = np.full(post_t1.shape, np.nan, np.float32)
@@ -295,7 +417,38 @@ def t1_pipeline(
     Writes ``pre/`` (and ``post/``): T1 and R2 maps, reference labels, per-image labels, the
     registered series; ``ECV.nii.gz``; ``slices.csv``; ``segments.csv``; ``summary.json``;
     ``index.html``. Everything is checked before anything is written, and the folder appears
-    only when complete. Returns the summary.
+    only when complete.
+
+    Parameters
+    ----------
+    pre : path
+        Pre-contrast MOLLI series.
+    output : path
+        Output folder to create.
+    post : path, optional
+        Post-contrast MOLLI series on the same slices; needs ``hct``.
+    hct : float, optional
+        Haematocrit as a fraction in (0, 1); needs ``post``.
+    options : PipelineOptions
+        Guidance, models, registration, erosions and the AHA convention.
+    times_pre, times_post : sequence of float, optional
+        Inversion times in ms in image order, overriding the stored ones.
+    overwrite : bool
+        Replace an existing ``output``.
+
+    Returns
+    -------
+    dict
+        The summary (``summary.json``): ``slices`` and ``segments`` rows, ``hct``, ``alpha``,
+        ``registered`` and ``aha``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``output`` exists and ``overwrite`` is false.
+    ValueError
+        If only one of ``post`` and ``hct`` is given, ``hct`` is not in (0, 1), or the series hold
+        different slices.
     """
     output = Path(output)
     check_output(output, overwrite)
@@ -328,6 +481,7 @@ def t1_pipeline(
     }
 
     def fill(tmp: Path) -> None:
+        """Write every output into the temporary folder ``tmp``."""
         _write_phase(tmp / "pre", pre_r)
         if post_r is not None:
             _write_phase(tmp / "post", post_r)

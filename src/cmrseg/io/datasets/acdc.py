@@ -23,6 +23,27 @@ _NAME = re.compile(r"(patient\d{3})_frame(\d{2})\.h5$")
 
 
 def convert_acdc(src: Path, dst: Path) -> Dataset:
+    """Convert the ACDC HDF5 files in ``src`` into the cmrseg layout at ``dst``.
+
+    Parameters
+    ----------
+    src : pathlib.Path
+        The folder holding ``patientNNN_frameFF.h5`` files (``image`` and ``label`` ``(S, H, W)``).
+    dst : pathlib.Path
+        The dataset folder to write: ``images/`` and ``labels/`` ``(H, W, S)`` NIfTI files named
+        ``patientNNN_frameFF.nii.gz`` and ``dataset.json``.
+
+    Returns
+    -------
+    Dataset
+        One case per file, subject ``patientNNN``, phase ED for frame 01 and ES otherwise,
+        ``extra["frame"]`` the frame number; ``spacing_known`` false (1 x 1 x 1 mm written).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``src`` holds no ``patientNNN_frameFF.h5`` file.
+    """
     files = sorted(p for p in Path(src).glob("*.h5") if _NAME.search(p.name))
     if not files:
         raise FileNotFoundError(f"no ACDC patientNNN_frameFF.h5 files in {src}")

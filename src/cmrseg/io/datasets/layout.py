@@ -52,7 +52,18 @@ class Dataset:
 
 
 def save_dataset(ds: Dataset) -> None:
-    """Write ``dataset.json`` for ``ds`` (atomically)."""
+    """Write ``dataset.json`` for ``ds`` (atomically).
+
+    Parameters
+    ----------
+    ds : Dataset
+        The dataset; the file is written to ``ds.root / "dataset.json"`` with its name, source,
+        licence, ``spacing_known``, the label names, ``labelled_classes`` and cases.
+
+    Returns
+    -------
+    None
+    """
     doc = {
         "name": ds.name,
         "source": ds.source,
@@ -66,7 +77,26 @@ def save_dataset(ds: Dataset) -> None:
 
 
 def load_dataset(root: Path | str) -> Dataset:
-    """Read a dataset folder written by ``cmrseg convert``."""
+    """Read a dataset folder written by ``cmrseg convert``.
+
+    Parameters
+    ----------
+    root : pathlib.Path or str
+        The dataset folder, holding ``dataset.json``.
+
+    Returns
+    -------
+    Dataset
+        The dataset rooted at ``root``; fields missing from ``dataset.json`` take their defaults
+        (name: the folder name, ``spacing_known`` true, ``labelled_classes`` (1, 2, 3)).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``root`` has no ``dataset.json``.
+    ValueError
+        ``dataset.json`` is not valid JSON, or its cases are missing or malformed.
+    """
     root = Path(root)
     meta = root / "dataset.json"
     if not meta.exists():

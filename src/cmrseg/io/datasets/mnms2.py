@@ -18,7 +18,23 @@ __all__ = ["convert_mnms2", "map_mnms2_labels"]
 
 
 def map_mnms2_labels(gt: np.ndarray) -> np.ndarray:
-    """M&Ms label values (1 LV, 2 MYO, 3 RV) -> ACDC (3 LV, 2 MYO, 1 RV)."""
+    """M&Ms label values (1 LV, 2 MYO, 3 RV) -> ACDC (3 LV, 2 MYO, 1 RV).
+
+    Parameters
+    ----------
+    gt : np.ndarray
+        An M&Ms-2 label array of any shape, values 0-3.
+
+    Returns
+    -------
+    np.ndarray
+        uint8 ACDC labels, same shape as ``gt``.
+
+    Raises
+    ------
+    ValueError
+        ``gt`` holds a value other than 0, 1, 2 or 3.
+    """
     unknown = sorted(set(np.unique(gt).tolist()) - {0, 1, 2, 3})
     if unknown:
         raise ValueError(f"unexpected M&Ms-2 label values {unknown}")
@@ -27,6 +43,30 @@ def map_mnms2_labels(gt: np.ndarray) -> np.ndarray:
 
 
 def convert_mnms2(src: Path, dst: Path) -> Dataset:
+    """Convert the M&Ms-2 short-axis ED/ES images found under ``src`` into the cmrseg layout at ``dst``.
+
+    Parameters
+    ----------
+    src : pathlib.Path
+        A folder searched recursively for ``NNN_SA_ED.nii.gz`` / ``NNN_SA_ES.nii.gz`` images, each
+        with an optional ``NNN_SA_ED_gt.nii.gz`` / ``NNN_SA_ES_gt.nii.gz`` label file beside it.
+    dst : pathlib.Path
+        The dataset folder to write: ``images/``, ``labels/`` (labels mapped to ACDC values by
+        :func:`map_mnms2_labels`) and ``dataset.json``.
+
+    Returns
+    -------
+    Dataset
+        One case per image, ``NNN_SA_ED`` / ``NNN_SA_ES`` of subject ``NNN`` with phase ED / ES;
+        ``label`` is None where no label file exists.
+
+    Raises
+    ------
+    FileNotFoundError
+        No ``*_SA_ED`` / ``*_SA_ES`` image under ``src``.
+    ValueError
+        A label file holds values other than 0-3.
+    """
     cases = []
     for image_path in sorted(Path(src).rglob("*_SA_E[DS].nii.gz")):
         case_id = nifti_stem(image_path)

@@ -23,7 +23,24 @@ _MAP = {0: Label.BACKGROUND, 200: Label.MYO, 1220: Label.MYO, 2221: Label.MYO, 5
 
 
 def map_myops_labels(gd: np.ndarray) -> np.ndarray:
-    """MyoPS ``gd`` values -> ACDC labels; unknown values raise ``ValueError``."""
+    """MyoPS ``gd`` values -> ACDC labels; unknown values raise ``ValueError``.
+
+    Parameters
+    ----------
+    gd : np.ndarray
+        A MyoPS label array of any shape: 0, 200, 1220, 2221 (myocardium, oedema, scar), 500 (LV
+        blood pool) or 600 (RV blood pool).
+
+    Returns
+    -------
+    np.ndarray
+        uint8 ACDC labels (0 background, 1 RV, 2 MYO, 3 LV), same shape as ``gd``.
+
+    Raises
+    ------
+    ValueError
+        ``gd`` holds any other value.
+    """
     unknown = sorted(set(np.unique(gd).tolist()) - set(_MAP))
     if unknown:
         raise ValueError(f"unexpected MyoPS label values {unknown}")
@@ -34,6 +51,30 @@ def map_myops_labels(gd: np.ndarray) -> np.ndarray:
 
 
 def convert_myops(src: Path, dst: Path) -> Dataset:
+    """Convert the MyoPS 2020 case folders in ``src`` into the cmrseg layout at ``dst``.
+
+    Parameters
+    ----------
+    src : pathlib.Path
+        A folder of ``CaseNNNN/`` folders, each with ``CaseNNNN_gd.nii.gz`` and the contrasts
+        ``CaseNNNN_{C0,LGE,T2}.nii.gz`` (a missing contrast is skipped).
+    dst : pathlib.Path
+        The dataset folder to write: ``images/CaseNNNN_<contrast>.nii.gz``,
+        ``labels/CaseNNNN.nii.gz`` (mapped by :func:`map_myops_labels`) and ``dataset.json``.
+
+    Returns
+    -------
+    Dataset
+        One case per contrast image, all of a subject sharing its label map;
+        ``extra["contrast"]`` names the contrast.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``src`` holds no ``CaseNNNN/CaseNNNN_gd.nii.gz`` folder.
+    ValueError
+        A ``gd`` file holds an unknown label value.
+    """
     folders = sorted(p for p in Path(src).iterdir() if p.is_dir() and (p / f"{p.name}_gd.nii.gz").exists())
     if not folders:
         raise FileNotFoundError(f"no MyoPS CaseNNNN/CaseNNNN_gd.nii.gz folders in {src}")

@@ -50,7 +50,29 @@ CONVERTERS: dict[str, Callable[[Path, Path], Dataset]] = {
 
 
 def convert(name: str, src: Path | str, dst: Path | str) -> Dataset:
-    """Convert the public dataset ``name`` found in ``src`` into the layout at ``dst``."""
+    """Convert the public dataset ``name`` found in ``src`` into the layout at ``dst``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`CONVERTERS`: ``acdc``, ``myops``, ``mnms2``, ``sunnybrook`` or ``t1net``.
+    src : pathlib.Path or str
+        The folder holding the downloaded dataset.
+    dst : pathlib.Path or str
+        The dataset folder to write.
+
+    Returns
+    -------
+    Dataset
+        The converted dataset, as written to ``dst / "dataset.json"``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a known dataset (or the converter finds malformed data).
+    FileNotFoundError
+        ``src`` is not a folder (or the converter finds no files of the dataset in it).
+    """
     if name not in CONVERTERS:
         raise ValueError(f"unknown dataset {name!r}; valid: {sorted(CONVERTERS)}")
     src = Path(src)

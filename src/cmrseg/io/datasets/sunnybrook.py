@@ -38,7 +38,23 @@ _OUTSIDE = 0.05
 
 
 def read_contour(path: Path) -> np.ndarray:
-    """``(N, 2)`` float ``(x, y)`` pixel coordinates of a Sunnybrook contour file."""
+    """``(N, 2)`` float ``(x, y)`` pixel coordinates of a Sunnybrook contour file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A ``IM-NNNN-NNNN-{i,o}contour-manual.txt`` file of ``x y`` lines.
+
+    Returns
+    -------
+    np.ndarray
+        ``(N, 2)`` float points, ``N >= 3``.
+
+    Raises
+    ------
+    ValueError
+        The file does not hold at least 3 points of two columns.
+    """
     pts = np.loadtxt(path, ndmin=2)
     if pts.shape[1] != 2 or len(pts) < 3:
         raise ValueError(f"{path} is not a contour of >= 3 'x y' points")
@@ -46,7 +62,20 @@ def read_contour(path: Path) -> np.ndarray:
 
 
 def contour_to_mask(points_xy: np.ndarray, shape_xy: tuple[int, int]) -> np.ndarray:
-    """Fill a closed ``(x, y)`` contour on an array indexed ``(X, Y)``."""
+    """Fill a closed ``(x, y)`` contour on an array indexed ``(X, Y)``.
+
+    Parameters
+    ----------
+    points_xy : np.ndarray
+        ``(N, 2)`` ``(x, y)`` pixel coordinates of the contour.
+    shape_xy : tuple of int
+        The ``(X, Y)`` shape of the slice; parts of the polygon outside it are clipped.
+
+    Returns
+    -------
+    np.ndarray
+        Boolean ``(X, Y)`` mask, true inside the polygon.
+    """
     mask = np.zeros(shape_xy, bool)
     rr, cc = polygon(points_xy[:, 0], points_xy[:, 1], shape_xy)
     mask[rr, cc] = True
@@ -55,7 +84,22 @@ def contour_to_mask(points_xy: np.ndarray, shape_xy: tuple[int, int]) -> np.ndar
 
 def epicardium_contains(epi: np.ndarray, endo: np.ndarray, tolerance: float = _OUTSIDE) -> bool:
     """Whether the filled epicardial contour ``epi`` holds the endocardial ``endo`` (boolean masks
-    of one slice), up to ``tolerance`` of the endocardial area outside it."""
+    of one slice), up to ``tolerance`` of the endocardial area outside it.
+
+    Parameters
+    ----------
+    epi : np.ndarray
+        Boolean ``(X, Y)`` mask of the filled epicardial contour.
+    endo : np.ndarray
+        Boolean ``(X, Y)`` mask of the filled endocardial contour.
+    tolerance : float
+        The largest fraction of the endocardial area that may lie outside ``epi`` (default 0.05).
+
+    Returns
+    -------
+    bool
+        True when at most ``tolerance`` of ``endo`` lies outside ``epi``, or ``endo`` is empty.
+    """
     return not endo.any() or float((endo & ~epi).sum()) <= tolerance * float(endo.sum())
 
 
@@ -124,6 +168,38 @@ def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str
 
 
 def convert_sunnybrook(src: Path, dst: Path) -> Dataset:
+    """Convert the Sunnybrook Cardiac Data in ``src`` into the cmrseg layout at ``dst``.
+
+    Parameters
+    ----------
+    src : pathlib.Path
+        The Sunnybrook folder: ``link.csv`` (columns ``patient_id``, ``original_id``),
+        ``dicoms/<patient_id>/`` cines and ``contourfiles/<original_id>/`` expert contours.
+    dst : pathlib.Path
+        The dataset folder to write: ``images/`` and ``labels/`` ``<patient>_tNN.nii.gz`` 3D stacks
+        of each contoured frame NN, and ``dataset.json``.
+
+    Returns
+    -------
+    Dataset
+        One case per contoured frame; ``labelled_classes`` (2, 3); ``extra`` holds ``frame``,
+        ``endo_slices``, ``epi_slices`` and ``epi_rejected_slices``. When a patient has two
+        contoured frames, the one with the larger LV cavity is ED and the other ES.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``src`` has no ``link.csv``.
+    ValueError
+        ``link.csv`` lacks the ``patient_id`` / ``original_id`` columns, or a contour file holds
+        fewer than 3 ``x y`` points.
+
+    Warns
+    -----
+    UserWarning
+        Per patient, naming the images whose epicardial contour does not contain the endocardial
+        one (no myocardium is written there; see the module notes).
+    """
     link = Path(src) / "link.csv"
     if not link.exists():
         raise FileNotFoundError(f"no link.csv in {src} (expected the Sunnybrook layout)")

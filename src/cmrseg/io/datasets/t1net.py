@@ -28,7 +28,18 @@ __all__ = ["convert_t1net", "load_t1net"]
 
 
 def load_t1net(path: Path) -> dict[str, np.ndarray]:
-    """``input`` (S, H, W, N), ``TI`` (S, N) ms, ``T1`` (S, H, W) ms, ``myoMask`` (S, H, W) of one .mat file."""
+    """``input`` (S, H, W, N), ``TI`` (S, N) ms, ``T1`` (S, H, W) ms, ``myoMask`` (S, H, W) of one .mat file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A T1NET ``{pre,post}contrast_testsets.mat`` file holding a ``test`` struct.
+
+    Returns
+    -------
+    dict of str to np.ndarray
+        The arrays ``input``, ``TI``, ``T1`` and ``myoMask`` of the struct (shapes above).
+    """
     test = scipy.io.loadmat(path, squeeze_me=True, struct_as_record=False)["test"]
     return {k: np.asarray(getattr(test, k)) for k in ("input", "TI", "T1", "myoMask")}
 
@@ -43,6 +54,28 @@ def _image(array: np.ndarray) -> Image:
 
 
 def convert_t1net(src: Path, dst: Path) -> Dataset:
+    """Convert the T1NET MOLLI test sets in ``src`` into NIfTI mapping series at ``dst``.
+
+    Parameters
+    ----------
+    src : pathlib.Path
+        The folder holding ``precontrast_testsets.mat`` and ``postcontrast_testsets.mat``.
+    dst : pathlib.Path
+        The dataset folder to write: ``series/``, ``reference/``, ``masks/`` (see the module notes)
+        and ``dataset.json``.
+
+    Returns
+    -------
+    Dataset
+        One case ``{pre,post}_sliceK`` per slice: image the ``(H, W, N)`` series, label the
+        myocardium mask, phase ``pre`` / ``post``, ``extra["reference_t1"]`` the reference T1 map;
+        ``spacing_known`` false and no ``labelled_classes``.
+
+    Raises
+    ------
+    FileNotFoundError
+        One of the two ``.mat`` files is missing.
+    """
     cases = []
     for contrast in ("pre", "post"):
         path = Path(src) / f"{contrast}contrast_testsets.mat"
