@@ -86,14 +86,21 @@ def _write_study(folder: Path, acdc, myops, t1net, i: int) -> None:
     cine = np.stack([ed.array, es.array], axis=3)
     _series(folder / "S010", _stored(cine, 2000), ed.spacing, 10, "SA cine retro", trigger=(0.0, 350.0))
     lge = myops[i % len(myops)]
-    _series(folder / "S020", _stored(lge.array, 2000), lge.spacing, 20, "LGE PSIR", lambda z, t: {"InversionTime": 300.0})
+    lge_tags = lambda z, t: {"InversionTime": 300.0}  # noqa: E731
+    _series(folder / "S020", _stored(lge.array, 2000), lge.spacing, 20, "LGE PSIR", lge_tags)
     for phase, number in (("pre", 30), ("post", 31)):
         image, times = t1net[phase][i % len(t1net[phase])]
         arr = image.array[:, :, None, :] if image.array.ndim == 3 else image.array
         ti = [int(round(t)) for t in times]
         spacing = (1.4, 1.4, 8.0)  # T1NET records none; a typical MOLLI in-plane spacing
-        _series(folder / f"S0{number}", _stored(arr, 2000), spacing, number, f"MOLLI 5(3)3 {phase}",
-                lambda z, t, ti=ti: {"ImageComments": f"TI {ti[t]}"})
+        _series(
+            folder / f"S0{number}",
+            _stored(arr, 2000),
+            spacing,
+            number,
+            f"MOLLI 5(3)3 {phase}",
+            lambda z, t, ti=ti: {"ImageComments": f"TI {ti[t]}"},
+        )
     loc = np.random.default_rng(i).integers(0, 1000, size=(64, 64, 1))
     write_series(folder / "S001", loc, orientation=(1, 0, 0, 0, 1, 0), order=np.arange(1))
     retag(folder / "S001", lambda z, t: {"SeriesNumber": 1, "SeriesDescription": "localizer"}, 1)
@@ -142,26 +149,50 @@ def build_archive(work: Path, n: int) -> Path:
 def _command(manifest: Path, out: Path, workers: int, model: str) -> list[str]:
     if model == "phantom":  # the test suite's phantom predictor instead of the network
         code = (
-            "import sys; sys.path.insert(0, %r); from tests import cohort_standin; from cmrseg.workflows.cohort "
-            "import run_cohort; r = run_cohort(sys.argv[1], sys.argv[2], workers=int(sys.argv[3]), "
-            "progress=False, runner=cohort_standin.disc_study)" % str(REPO)
+            f"import sys; sys.path.insert(0, {str(REPO)!r}); from tests import cohort_standin; "
+            "from cmrseg.workflows.cohort import run_cohort; run_cohort(sys.argv[1], sys.argv[2], "
+            "workers=int(sys.argv[3]), progress=False, runner=cohort_standin.disc_study)"
         )
         return [sys.executable, "-c", code, str(manifest), str(out), str(workers)]
-    return [sys.executable, "-m", "cmrseg.cli", "cohort", str(manifest), "-o", str(out), "--workers", str(workers),
-            "--model", model]
+    return [
+        sys.executable,
+        "-m",
+        "cmrseg.cli",
+        "cohort",
+        str(manifest),
+        "-o",
+        str(out),
+        "--workers",
+        str(workers),
+        "--model",
+        model,
+    ]
 
 
 def _done(out: Path) -> int:
     return len(list((out / "studies").glob("*/DONE"))) if (out / "studies").is_dir() else 0
 
 
-def run(manifest: Path, out: Path, workers: int, model: str, kill_at: float | None = None,
-        kill_worker_at: float | None = None, total: int = 0) -> float:
+def run(
+    manifest: Path,
+    out: Path,
+    workers: int,
+    model: str,
+    kill_at: float | None = None,
+    kill_worker_at: float | None = None,
+    total: int = 0,
+) -> float:
     """Run the cohort command; SIGKILL it (``kill_at``) or one worker (``kill_worker_at``) when that
     fraction of studies is done. Returns the wall time in seconds."""
     start = time.perf_counter()
-    proc = subprocess.Popen(_command(manifest, out, workers, model), cwd=REPO, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _command(manifest, out, workers, model),
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     killed_worker = False
     while proc.poll() is None:
         time.sleep(0.5)
@@ -171,9 +202,10 @@ def run(manifest: Path, out: Path, workers: int, model: str, kill_at: float | No
             proc.wait()
             return time.perf_counter() - start
         if kill_worker_at is not None and not killed_worker and done >= kill_worker_at * total:
-            workers_ = [p for p in psutil.Process(proc.pid).children(recursive=True) if "spawn" in " ".join(p.cmdline())]
-            if workers_:
-                workers_[0].send_signal(signal.SIGKILL)
+            children = psutil.Process(proc.pid).children(recursive=True)
+            spawned = [p for p in children if "spawn" in " ".join(p.cmdline())]  # Dask's worker processes
+            if spawned:
+                spawned[0].send_signal(signal.SIGKILL)
                 killed_worker = True
     if proc.returncode not in (0,):
         raise RuntimeError(f"cohort run failed ({proc.returncode}): {proc.stderr.read()[-2000:]}")
@@ -203,20 +235,20 @@ def main() -> None:
     manifest = build_archive(args.work, args.studies)
     broken = json.loads((manifest.parent / "built.json").read_text())["broken"]
     lines = [f"archive: {args.studies} studies ({len(broken)} broken) built in {time.perf_counter() - t0:.0f} s"]
-    runs = {}
+    runs, rate = {}, {}
     for workers in (1, 2):
         out = args.work / f"run{workers}"
         shutil.rmtree(out, ignore_errors=True)
         seconds = run(manifest, out, workers, args.model)
-        runs[workers] = table(out)
-        lines.append(f"{workers} worker{'s' * (workers > 1)}: {seconds:.0f} s, {60 * args.studies / seconds:.1f} studies/min")
+        runs[workers], rate[workers] = table(out), 60 * args.studies / seconds
+        lines.append(f"{workers} worker(s): {seconds:.0f} s, {rate[workers]:.1f} studies/min")
     reference = runs[2]
-    ratio = (60 * args.studies / float(lines[2].split(", ")[0].split(": ")[1].rstrip(" s"))) / (
-        60 * args.studies / float(lines[1].split(", ")[0].split(": ")[1].rstrip(" s")))
-    lines.append(f"2 workers / 1 worker throughput: {ratio:.2f}x")
+    lines.append(f"2 workers / 1 worker throughput: {rate[2] / rate[1]:.2f}x")
     lines.append(f"1- and 2-worker tables equal: {runs[1] == reference}")
-    for name, kw in (("SIGKILL of the run at 50%, then rerun", {"kill_at": 0.5}),
-                     ("one worker SIGKILLed at 25%", {"kill_worker_at": 0.25})):
+    for name, kw in (
+        ("SIGKILL of the run at 50%, then rerun", {"kill_at": 0.5}),
+        ("one worker SIGKILLed at 25%", {"kill_worker_at": 0.25}),
+    ):
         out = args.work / name.split()[0].lower().replace("-", "")
         shutil.rmtree(out, ignore_errors=True)
         run(manifest, out, 2, args.model, total=args.studies, **kw)
@@ -232,8 +264,10 @@ def main() -> None:
         for r in csv.DictReader(fh):
             statuses[r["study"]] = (r["study_status"], r["study_reason"])
     bad = {s: statuses[s] for s in broken}
-    lines.append(f"broken studies: {sum(v[0] != 'complete' for v in bad.values())} of {len(bad)} not complete, "
-                 f"each with a reason: {all(v[1] for v in bad.values() if v[0] != 'complete')}")
+    lines.append(
+        f"broken studies: {sum(v[0] != 'complete' for v in bad.values())} of {len(bad)} not complete, "
+        f"each with a reason: {all(v[1] for v in bad.values() if v[0] != 'complete')}"
+    )
     for s, (status, reason) in list(bad.items())[:3]:
         lines.append(f"  {s} ({broken[s]}): {status}: {reason[:160]}")
     text = "\n".join(lines)
