@@ -33,16 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, fmt, mean_ci  # noqa: E402
 
 from cmrseg.io.datasets import load_dataset  # noqa: E402
+from cmrseg.io.mapping_series import read_series  # noqa: E402
 from cmrseg.io.nifti import read_image, read_labels  # noqa: E402
 from cmrseg.labels import FOREGROUND, LABEL_NAMES, Label  # noqa: E402
 from cmrseg.mapping.ecv import map_quality  # noqa: E402
 from cmrseg.mapping.fits import fit_t1_molli  # noqa: E402
-from cmrseg.workflows.t1_pipeline import PipelineOptions, process_series, slice_result  # noqa: E402
-from cmrseg.io.mapping_series import read_series  # noqa: E402
 from cmrseg.metrics import dice  # noqa: E402
 from cmrseg.predict import Predictor  # noqa: E402
 from cmrseg.series_segmentation import pad_width  # noqa: E402
 from cmrseg.train.split import kfold_subjects  # noqa: E402
+from cmrseg.workflows.t1_pipeline import PipelineOptions, process_series, slice_result  # noqa: E402
 
 sys.path.insert(0, str(REPO))
 from tests.aha_reference import agreement, ring_labels  # noqa: E402

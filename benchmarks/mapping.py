@@ -9,9 +9,10 @@ Usage: python benchmarks/mapping.py [--quick]
       pulses at 35 degrees, TR 2.8 ms, centred on each TI, pauses between inversions): the
       bias of MOLLI itself, which no fitter removes.
 (b) Real T1NET MOLLI series (3 slices pre, 3 post): inside each slice's myoMask, our map
-    against an independent exhaustive fit (scipy least_squares on every sign-flip position k =
-    0..N from several T1* starts, lowest SSE kept; ``--quick``: its vectorised twin) and against
-    the shipped reference map; the TI shift / scale that would reproduce the reference.
+    against an independent exhaustive fit (``tests/reference_fits.py``: scipy least_squares on
+    every sign-flip position k = 0..N from several T1* starts, lowest SSE kept; ``--quick``: its
+    vectorised twin) and against the shipped reference map; the TI shift / scale that would
+    reproduce the reference.
 (c) Speed: our fitter on whole 128 x 128 x 8 slices against curve_fit per pixel (every flip
     position) on the same data, in the same run, reported as per-pixel throughput ratio.
 (d) T2 and T1rho (decays, no polarity) against an independent scipy least_squares fit on

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from cmrseg import cli
+from cmrseg.cli import commands, preflight
 from cmrseg.cli import main
 from cmrseg.device import check_device, resolve_device
 from cmrseg.image import LabelMap
@@ -240,7 +240,7 @@ def test_read_only_output_folder(tmp_path, capsys, monkeypatch):
     locked.chmod(0o555)
     try:
         if os.geteuid() == 0:  # root writes anywhere: make the folder read-only to the check
-            monkeypatch.setattr(cli.os, "access", lambda p, mode: Path(p) != locked)
+            monkeypatch.setattr(preflight.os, "access", lambda p, mode: Path(p) != locked)
         code, res = _run(capsys, "contours", lab, "-o", locked / "c.json")
         _one_line_error(code, res.err, f"cannot write {locked / 'c.json'}: the folder {locked} is not writable")
         assert list(locked.iterdir()) == []
@@ -280,7 +280,7 @@ def test_a_key_error_is_a_bug_not_bad_input(tmp_path, monkeypatch):
     def broken(a):
         raise KeyError("lv")
 
-    monkeypatch.setattr(cli, "_contours", broken)
+    monkeypatch.setattr(commands, "_contours", broken)
     lab = _nifti(tmp_path / "lab.nii.gz", np.ones((8, 8, 1), np.uint8))
     with pytest.raises(KeyError):
         main(["contours", str(lab), "-o", str(tmp_path / "c.json")])
