@@ -19,8 +19,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from cmrseg.cli import commands, preflight
-from cmrseg.cli import main
+from cmrseg.cli import commands, main, preflight
 from cmrseg.device import check_device, resolve_device
 from cmrseg.image import LabelMap
 from cmrseg.io import atomic
