@@ -153,3 +153,33 @@ def test_pure_core_loads_no_heavy_module():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"importing the pure core loaded: {out}"
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """module -> the cmrseg modules it imports (anywhere in it), packages' lazy ``cmrseg`` API left out."""
+    mods = {module_name(p): p for p in MODULES}
+
+    def resolve(target: str) -> str:
+        while target and target not in mods:
+            target = target.rsplit(".", 1)[0] if "." in target else ""
+        return target
+
+    return {m: {resolve(t) for _, t in cmrseg_imports(p)} - {m, "", "cmrseg"} for m, p in mods.items()}
+
+
+def test_no_import_cycle():
+    graph, cycles = _import_graph(), []
+
+    def visit(node: str, path: list[str], done: set[str]) -> None:
+        for nxt in sorted(graph[node]):
+            if nxt in path:
+                cycles.append(path[path.index(nxt) :] + [nxt])
+            elif nxt not in done:
+                visit(nxt, [*path, nxt], done)
+        done.add(node)
+
+    done: set[str] = set()
+    for start in sorted(graph):
+        if start not in done:
+            visit(start, [start], done)
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles[:5])

@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from cmrseg.cli.commands import build_parser
-from cmrseg.cli.preflight import OUTPUTS, Rollback, preflight
+from cmrseg.cli.preflight import OUTPUTS, Rollback, check_arguments
 
 __all__ = ["main", "build_parser"]
 
@@ -50,7 +50,7 @@ def _show_warning(command: str):  # noqa: ANN202
 
 def _run(a: argparse.Namespace) -> None:
     """Checks, then the command; the outputs it created are removed again if it fails."""
-    preflight(a)
+    check_arguments(a)
     rollback = Rollback(a)
     try:
         a.func(a)

@@ -1,6 +1,6 @@
 """Checks that run before any heavy import (standard library only), so refusals take well under a second.
 
-:func:`preflight` refuses inputs that are missing or not images, outputs that exist (without
+:func:`check_arguments` refuses inputs that are missing or not images, outputs that exist (without
 ``--overwrite``) or cannot be written, a missing model and a device that is not there;
 :class:`Rollback` removes what a failed command created.
 """
@@ -17,7 +17,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-__all__ = ["OUTPUTS", "preflight", "Rollback", "parse_spacing"]
+__all__ = ["OUTPUTS", "check_arguments", "Rollback", "parse_spacing"]
 
 
 def parse_spacing(text: str | None) -> tuple[float, ...] | None:
@@ -170,7 +170,7 @@ def _check_model(model: str) -> None:
     resolve_model_path(model)
 
 
-def preflight(a: argparse.Namespace) -> None:
+def check_arguments(a: argparse.Namespace) -> None:
     """Refuse, before torch or a model loads, inputs that are missing or not images, outputs that
     exist (without --overwrite) or cannot be written, a missing model and a device not there."""
     for arg, kind in _INPUTS.get(a.command, ()):

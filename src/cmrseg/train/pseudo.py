@@ -9,6 +9,7 @@ files carry no spacing.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,8 +213,6 @@ def read_volumes_csv(path: Path | str) -> dict[str, SubjectVolumes]:
     ValueError
         If the file is empty or lacks one of the columns.
     """
-    import csv
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such volumes file: {path}")

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import lightning as L
+import torch
 import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
@@ -98,6 +99,35 @@ def _guided_loaders(config: TrainConfig, train_parts: list) -> object:
     return guided_loader(config, slices)
 
 
+def _checkpoints(ckpt_dir: Path, has_val: bool) -> tuple[ModelCheckpoint, ModelCheckpoint]:
+    """The best checkpoint (by validation Dice, else training loss) and ``last.ckpt`` every epoch."""
+    best = ModelCheckpoint(
+        dirpath=ckpt_dir,
+        filename="best",
+        save_top_k=1,
+        monitor="val_dice_mean" if has_val else "train_loss",
+        mode="max" if has_val else "min",
+    )
+    # every epoch, after the best checkpoint has been updated (so it carries the current best score)
+    last = ModelCheckpoint(dirpath=ckpt_dir, filename="last", save_top_k=1, enable_version_counter=False)
+    return best, last
+
+
+def _resume_from(last: Path, resume: bool, config: TrainConfig) -> tuple[str | None, int | None]:
+    """``(checkpoint path, its epoch)`` to resume from, after checking the config; ``(None, None)``."""
+    if not (resume and last.exists()):
+        return None, None
+    saved = torch.load(last, map_location="cpu", weights_only=False)
+    _check_resumable(saved["cmrseg_config"], config)
+    return str(last), int(saved["epoch"])
+
+
+def _export(checkpoint: str, config: TrainConfig, metrics: dict, path: Path) -> None:
+    """The checkpoint's network as a model bundle with its training config and scores."""
+    bundle = bundle_from_checkpoint(torch.load(checkpoint, map_location="cpu", weights_only=False))
+    save_bundle(ModelBundle(bundle.model, bundle.config, bundle.image_size, config.to_dict(), metrics), path)
+
+
 def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     """Train, checkpointing every epoch to ``OUTPUT/checkpoints``; resume from ``last.ckpt``.
 
@@ -124,8 +154,6 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
         If resuming a run with a different config (or a longer one-cycle schedule), or the training
         datasets label no class.
     """
-    import torch
-
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
@@ -139,23 +167,9 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     else:
         train_loader, val_loader = _loaders(config, train_parts, val_parts)
     has_val = val_loader is not None
-    ckpt_dir = out / "checkpoints"
-    checkpoint = ModelCheckpoint(
-        dirpath=ckpt_dir,
-        filename="best",
-        save_top_k=1,
-        monitor="val_dice_mean" if has_val else "train_loss",
-        mode="max" if has_val else "min",
-    )
-    # every epoch, after the best checkpoint has been updated (so it carries the current best score)
-    every_epoch = ModelCheckpoint(dirpath=ckpt_dir, filename="last", save_top_k=1, enable_version_counter=False)
-    last = ckpt_dir / "last.ckpt"
-    ckpt_path = str(last) if resume and last.exists() else None
-    resumed_epoch = None
-    if ckpt_path:
-        saved = torch.load(last, map_location="cpu", weights_only=False)
-        _check_resumable(saved["cmrseg_config"], config)
-        resumed_epoch = int(saved["epoch"])
+    checkpoint, every_epoch = _checkpoints(out / "checkpoints", has_val)
+    last = out / "checkpoints" / "last.ckpt"
+    ckpt_path, resumed_epoch = _resume_from(last, resume, config)
     logger = _resumable_logger(out, resumed_epoch)
     trainer = L.Trainer(
         max_epochs=config.epochs,
@@ -177,13 +191,9 @@ def train(config: TrainConfig, resume: bool = True) -> TrainResult:
     trainer.fit(module_cls(config, tuple(labelled)), train_loader, val_loader, ckpt_path=ckpt_path)
 
     best = checkpoint.best_model_path or str(last)
-    ckpt = torch.load(best, map_location="cpu", weights_only=False)
-    bundle = bundle_from_checkpoint(ckpt)
     score = checkpoint.best_model_score
     metrics = {"val_dice_mean": float(score)} if has_val and score is not None else {}
-    save_bundle(
-        ModelBundle(bundle.model, bundle.config, bundle.image_size, config.to_dict(), metrics), out / "model.pt"
-    )
+    _export(best, config, metrics, out / "model.pt")
     write_learning_curve(out, config.batch_size)
     result = TrainResult(model=str(out / "model.pt"), best_checkpoint=best, **metrics)
     (out / "result.json").write_text(json.dumps(result, indent=1))
