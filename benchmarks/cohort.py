@@ -8,7 +8,7 @@ first with ``cmrseg convert``): a short-axis cine (an ACDC patient's ED and ES f
 ``SA cine``, TriggerTime 0 / 350 ms), an LGE stack (a MyoPS case's LGE, ``LGE PSIR``, InversionTime
 300 ms), a pre- and a post-contrast MOLLI series (a T1NET slice, Siemens ``TI 100`` comments) and a
 localiser; all series of a study share one patient, study and frame of reference, with realistic
-tags (orientation, position, spacing, slope / intercept). Every 20th study is broken: in one study
+tags (orientation, position, spacing, slope / intercept). Every 10th study is broken: in one study
 in three of those a cine file is cut short (the cine is refused, the study is partial), in the others
 the whole study is a truncated file (the study fails). A manifest CSV gives each study its folder
 and a haematocrit, so MOLLI pre + post give ECV.
@@ -51,7 +51,7 @@ from tests.dicom_writer import LONG_AXIS, add_study_context, plane_orientation, 
 
 DATA = REPO / "data"
 HCT = 0.42
-BROKEN_EVERY = 20
+BROKEN_EVERY = 10
 
 
 def _stored(volume: np.ndarray, scale: float) -> np.ndarray:
@@ -128,7 +128,7 @@ def build_archive(work: Path, n: int) -> Path:
     shutil.rmtree(archive, ignore_errors=True)
     acdc_ds, myops_ds, t1_ds = (load_dataset(DATA / name) for name in ("acdc", "myops", "t1net"))
     acdc = [read_image(acdc_ds.root / c.image) for c in acdc_ds.cases[:40]]
-    myops = [read_image(myops_ds.root / c.image) for c in myops_ds.cases if c.extra.get("contrast") == "DE"][:10]
+    myops = [read_image(myops_ds.root / c.image) for c in myops_ds.cases if c.extra.get("contrast") == "LGE"][:10]
     t1net = {"pre": [], "post": []}
     for c in t1_ds.cases:
         image = read_image(t1_ds.root / c.image)
