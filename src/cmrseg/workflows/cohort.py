@@ -193,9 +193,18 @@ def _one_line(exc: BaseException) -> str:
     return text if isinstance(exc, (ValueError, OSError)) else f"{type(exc).__name__}: {text}"
 
 
+#: attempt ledger (one file per study, one byte per start) under the output folder, removed after the run
+_LEDGER = ".attempts"
+#: runs of a study that Dask gave up on although it had not died that often itself
+_MAX_RESUBMITS = 3
+_DIED_OTHERS = "its workers kept dying while it was queued on them (see the workers' logs)"
+
+
 def _study_task(study: CohortStudy, out: Path, model: str, runner: Runner) -> StudyOutcome:
     """One study on a worker; a study that raises comes back as failed with its reason, never raised."""
     folder, started = out / "studies" / study.study, time.perf_counter()
+    with open(out / _LEDGER / study.study, "ab") as fh:  # one byte per start: deaths it really caused
+        fh.write(b"x")
     try:
         result = runner(study.path, folder, study.hct, model)
     except Exception as exc:  # noqa: BLE001 - one study failing must not stop the cohort
@@ -237,14 +246,22 @@ def _client(scheduler: str | None, workers: int | None, retries: int) -> Iterato
         yield client, slot
 
 
-def _outcome(future: Future, study: CohortStudy) -> StudyOutcome:
-    """The task's outcome; a task Dask gave up on (its workers died, retries spent) as failed."""
+def _starts(out: Path, study: CohortStudy) -> int:
+    path = out / _LEDGER / study.study
+    return path.stat().st_size if path.exists() else 0
+
+
+def _outcome(future: Future, study: CohortStudy, out: Path, retries: int) -> StudyOutcome | None:
+    """The task's outcome; a task Dask gave up on (its workers died, retries spent) as failed, or
+    None to run it again when it started fewer times than Dask counted deaths against it (two
+    workers dying at once can charge a study with a death it did not cause)."""
     try:
         return future.result()
-    except KilledWorker as exc:
-        n = getattr(exc, "allowed_failures", None)  # not recorded by older Dask
-        times = f"{n + 1} times " if isinstance(n, int) else ""
-        reason = f"the worker running it died {times}(killed, or out of memory; see the workers' logs)"
+    except KilledWorker:
+        starts = _starts(out, study)
+        if starts <= retries:
+            return None
+        reason = f"the worker running it died {starts} times (killed, or out of memory; see the workers' logs)"
     except Exception as exc:  # noqa: BLE001 - recorded; the other studies go on
         reason = _one_line(exc)
     return StudyOutcome(study.study, "failed", reason, study.path, None, None)
@@ -253,14 +270,28 @@ def _outcome(future: Future, study: CohortStudy) -> StudyOutcome:
 def _run_pending(client: Client, pending: list[CohortStudy], out: Path, opts: dict[str, Any]) -> list[StudyOutcome]:
     """Submit one task per study and collect the outcomes as they finish, with a progress bar."""
     args, kwargs = (out, opts["model"], opts["runner"]), {"resources": opts["resources"], "pure": False}
+    shutil.rmtree(out / _LEDGER, ignore_errors=True)
+    (out / _LEDGER).mkdir(parents=True)
     futures = {client.submit(_study_task, s, *args, **kwargs): s for s in pending}
+    resubmitted: dict[str, int] = {}
     outcomes: list[StudyOutcome] = []
     bar = tqdm(total=len(futures), desc="cmrseg cohort", unit="study", disable=not opts["progress"], file=sys.stderr)
     with bar:
-        for future in as_completed(futures):
-            outcomes.append(_outcome(future, futures[future]))
+        queue = as_completed(futures)
+        for future in queue:
+            study = futures[future]
+            outcome = _outcome(future, study, out, opts["retries"])
+            if outcome is None and resubmitted.get(study.study, 0) < _MAX_RESUBMITS:
+                resubmitted[study.study] = resubmitted.get(study.study, 0) + 1
+                again = client.submit(_study_task, study, *args, **kwargs)
+                futures[again] = study
+                queue.add(again)
+                continue
+            outcome = outcome or StudyOutcome(study.study, "failed", _DIED_OTHERS, study.path, None, None)
+            outcomes.append(outcome)
             bar.set_postfix(failed=sum(o.status == "failed" for o in outcomes), refresh=False)
             bar.update(1)
+    shutil.rmtree(out / _LEDGER, ignore_errors=True)
     return outcomes
 
 
@@ -336,7 +367,7 @@ def run_cohort(
     ran: dict[str, StudyOutcome] = {}
     if pending:
         with _client(scheduler, workers, retries) as (client, resources):
-            opts = {"model": model, "runner": runner, "resources": resources, "progress": progress}
+            opts = {"model": model, "runner": runner, "resources": resources, "progress": progress, "retries": retries}
             ran = {o.study: o for o in _run_pending(client, pending, out, opts)}
         _clear_temporary(out / "studies")  # of attempts that died with their worker
     outcomes = tuple(done[s.study] or ran[s.study] for s in studies)
