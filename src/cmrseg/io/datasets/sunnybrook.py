@@ -103,8 +103,11 @@ def epicardium_contains(epi: np.ndarray, endo: np.ndarray, tolerance: float = _O
     return not endo.any() or float((endo & ~epi).sum()) <= tolerance * float(endo.sum())
 
 
-def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str) -> list[Case]:
-    cine = read_dicom_folder(dicom_dir)
+def _read_contours(
+    contour_dir: Path, cine: Image
+) -> tuple[dict[int, dict[int, dict[str, np.ndarray]]], dict[tuple[int, int], str]]:
+    """``{frame: {slice: {"i" | "o": (K, 2) points}}}`` of a patient's manual contours, and the
+    image number each (frame, slice) came from."""
     index = {name: (z, t) for z, row in enumerate(cine.metadata["files"]) for t, name in enumerate(row)}
     contours: dict[int, dict[int, dict[str, np.ndarray]]] = defaultdict(lambda: defaultdict(dict))
     image_number: dict[tuple[int, int], str] = {}
@@ -114,6 +117,12 @@ def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str
             z, t = index[f"{int(m.group(1))}.dcm"]
             contours[t][z][m.group(2)] = read_contour(path)
             image_number[t, z] = m.group(1)
+    return contours, image_number
+
+
+def _convert_patient(dicom_dir: Path, contour_dir: Path, dst: Path, patient: str) -> list[Case]:
+    cine = read_dicom_folder(dicom_dir)
+    contours, image_number = _read_contours(contour_dir, cine)
     rejected: list[tuple[int, int]] = []  # (frame, slice) whose epicardium misses the endocardium
     cases = []
     lv_voxels = []  # per case, to tell ED from ES without reading the files back
