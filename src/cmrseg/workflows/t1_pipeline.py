@@ -339,7 +339,7 @@ def segment_table(
     convention : AhaConvention, optional
         Where the AHA segments start.
     apex : int, optional
-        The stack's orientation, :func:`cmrseg.evaluate.slice_levels`.
+        The stack's orientation, :func:`cmrseg.geometry.slice_levels`.
 
     Returns
     -------
