@@ -1,6 +1,6 @@
 """AHA segments from the model's labels against AHA segments from expert labels.
 
-Usage: python benchmarks/aha_consistency.py [--model default|PATH]
+Usage: python benchmarks/aha_consistency.py [--model cine|PATH]
 
 The same rule (:func:`cmrseg.aha.aha_stack`, septal-midpoint convention) runs on the expert
 labels and on the model's labels of the same images. Reported per set: the fraction of pixels
@@ -83,7 +83,7 @@ def converted(predictor: Predictor, name: str, suffix: str) -> tuple[Tally, int]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="default")
+    ap.add_argument("--model", default="cine")
     args = ap.parse_args()
     predictor = Predictor(args.model)
     print(

@@ -1,6 +1,6 @@
 """AHA segment assignment against the T1NET myoMask segment numbers.
 
-Usage: python benchmarks/aha_t1net.py [--model default|PATH]
+Usage: python benchmarks/aha_t1net.py [--model cine|PATH]
 
 T1NET gives, per slice, a conservative myocardial ring whose pixels carry their AHA segment
 number (1-6, 1-4 on apical slices) but no RV. We take the ring as the myocardium and fill its
@@ -116,7 +116,7 @@ def evidence_figure(runs: list[SliceRun], best: list[int], path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="default")
+    ap.add_argument("--model", default="cine")
     ap.add_argument("--figure", type=Path, default=REPO / "docs" / "aha-t1net.png")
     args = ap.parse_args()
     predictor = Predictor(args.model)

@@ -44,10 +44,19 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import REPO  # noqa: E402
+from pydicom.uid import generate_uid  # noqa: E402
 
 from cmrseg.io.datasets import load_dataset  # noqa: E402
 from cmrseg.io.nifti import read_image  # noqa: E402
-from tests.dicom_writer import LONG_AXIS, add_study_context, plane_orientation, retag, write_series  # noqa: E402
+from cmrseg.io.series import discover_series  # noqa: E402
+from tests.dicom_writer import (  # noqa: E402
+    LONG_AXIS,
+    add_study_context,
+    plane_orientation,
+    retag,
+    to_multiframe,
+    write_series,
+)
 
 DATA = REPO / "data"
 HCT = 0.42
@@ -81,10 +90,22 @@ def _series(folder: Path, volume: np.ndarray, spacing, number: int, text: str, t
     retag(folder, lambda z, t: {"SeriesNumber": number, "SeriesDescription": text, **extra(z, t)}, nt)
 
 
-def _write_study(folder: Path, acdc, myops, t1net, i: int) -> None:
+CINE_LAYOUTS = ("one series", "one series per slice", "one enhanced multi-frame file")
+
+
+def _write_study(folder: Path, acdc, myops, t1net, i: int) -> dict[int, str]:
+    """One study; returns the kind each series (by SeriesNumber) must be classified as."""
     ed, es = acdc[(2 * i) % len(acdc)], acdc[(2 * i + 1) % len(acdc)]
     cine = np.stack([ed.array, es.array], axis=3)
     _series(folder / "S010", _stored(cine, 2000), ed.spacing, 10, "SA cine retro", trigger=(0.0, 350.0))
+    layout = CINE_LAYOUTS[i % len(CINE_LAYOUTS)]
+    expected = {1: "localiser", 20: "lge", 30: "molli", 31: "molli"}
+    if layout == "one series per slice":  # as many scanners export a short-axis cine
+        uids = [generate_uid() for _ in range(cine.shape[2])]
+        retag(folder / "S010", lambda z, t: {"SeriesInstanceUID": uids[z], "SeriesNumber": 100 + z}, 2)
+        expected |= {100 + z: "sax_cine" for z in range(cine.shape[2])}
+    else:
+        expected[10] = "sax_cine"
     lge = myops[i % len(myops)]
     lge_tags = lambda z, t: {"InversionTime": 300.0}  # noqa: E731
     _series(folder / "S020", _stored(lge.array, 2000), lge.spacing, 20, "LGE PSIR", lge_tags)
@@ -105,6 +126,11 @@ def _write_study(folder: Path, acdc, myops, t1net, i: int) -> None:
     write_series(folder / "S001", loc, orientation=(1, 0, 0, 0, 1, 0), order=np.arange(1))
     retag(folder / "S001", lambda z, t: {"SeriesNumber": 1, "SeriesDescription": "localizer"}, 1)
     add_study_context(folder)
+    if layout == "one enhanced multi-frame file":
+        files = sorted((folder / "S010").glob("*.dcm"))
+        to_multiframe(files, folder / "S010mf" / "cine.dcm")
+        shutil.rmtree(folder / "S010")
+    return expected
 
 
 def _break(folder: Path, i: int) -> str:
@@ -134,16 +160,38 @@ def build_archive(work: Path, n: int) -> Path:
         image = read_image(t1_ds.root / c.image)
         side = (t1_ds.root / c.image).with_name(Path(c.image).name.replace(".nii.gz", ".json"))
         t1net[c.phase].append((image, json.loads(side.read_text())["InversionTime"]))
-    rows, broken = [], {}
+    rows, broken, kinds = [], {}, {}
     for i in range(n):
         folder = archive / f"s{i:03d}"
-        _write_study(folder, acdc, myops, t1net, i)
+        kinds[folder.name] = _write_study(folder, acdc, myops, t1net, i)
         if i % BROKEN_EVERY == BROKEN_EVERY - 1:
             broken[folder.name] = _break(folder, i)
         rows.append(f"{folder.name},{folder},{HCT}")
     (archive / "manifest.csv").write_text("study,path,hct\n" + "\n".join(rows) + "\n")
-    stamp.write_text(json.dumps({"studies": n, "broken": broken}))
+    stamp.write_text(json.dumps({"studies": n, "broken": broken, "kinds": kinds}))
     return archive / "manifest.csv"
+
+
+def classification(archive: Path, built: dict) -> tuple[int, int, list[str]]:
+    """Series classified as written (every study that is not broken), out of how many; and what
+    went wrong: a wrong kind, or single-slice cine series not stacked into one cine."""
+    right, total, wrong = 0, 0, []
+    for study, expected in built["kinds"].items():
+        if study in built["broken"]:
+            continue
+        found = {s.number: s for s in discover_series(archive / study) if s.uid}
+        for number, kind in expected.items():
+            total += 1
+            got = found.get(int(number))
+            if got is not None and got.kind == kind:
+                right += 1
+            else:
+                wrong.append(f"{study} series {number}: {got.kind if got else 'missing'}, expected {kind}")
+        slices = [int(n) for n in expected if int(n) >= 100]  # a cine exported one series per slice
+        stacks = {found[n].stack for n in slices if n in found}
+        if slices and (len(stacks) != 1 or len(next(iter(stacks))) != len(slices)):
+            wrong.append(f"{study}: its {len(slices)} single-slice cine series are not stacked into one cine")
+    return right, total, wrong
 
 
 def _command(manifest: Path, out: Path, workers: int, model: str) -> list[str]:
@@ -233,8 +281,13 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     manifest = build_archive(args.work, args.studies)
-    broken = json.loads((manifest.parent / "built.json").read_text())["broken"]
+    built = json.loads((manifest.parent / "built.json").read_text())
+    broken = built["broken"]
     lines = [f"archive: {args.studies} studies ({len(broken)} broken) built in {time.perf_counter() - t0:.0f} s"]
+    lines.append("cine layouts in turn: " + ", ".join(CINE_LAYOUTS))
+    right, total, wrong = classification(manifest.parent, built)
+    lines.append(f"series classified as written (studies not broken): {right} of {total}")
+    lines += [f"  {w}" for w in wrong[:5]]
     runs, rate = {}, {}
     for workers in (1, 2):
         out = args.work / f"run{workers}"

@@ -1,6 +1,6 @@
 """Contour post-processing ablation (the paper's Table 8) and EF against expert contours.
 
-Usage: python benchmarks/contours.py [--model default|PATH]
+Usage: python benchmarks/contours.py [--model cine|PATH]
 
 (1) ACDC validation patients of the model (its held-out fold): mean Hausdorff distance of the
     endo- and epicardial contours fitted to the model's prediction, against the exact pixel
@@ -93,7 +93,7 @@ def sunnybrook(predictor: Predictor) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="default")
+    ap.add_argument("--model", default="cine")
     args = ap.parse_args()
     predictor = Predictor(args.model)
     ablation(predictor)

@@ -55,7 +55,7 @@ def _myops_scores(model: str, baseline: Path | None) -> dict[tuple[str, str], di
     """(setting, contrast) -> {"LV"/"MYO"/"RV": Dice per subject, "to guide": MYO Dice to the guide}."""
     ds = load_dataset(REPO / "data" / "myops")
     held = set(kfold_subjects(ds.subjects, 2, 0)[0])
-    default, default_inv, guided = Predictor("default"), Predictor("default", invert="auto"), Predictor(model)
+    default, default_inv, guided = Predictor("cine"), Predictor("cine", invert="auto"), Predictor(model)
     base = Predictor(baseline) if baseline is not None else None
     scores: dict[tuple[str, str], dict[str, list[float]]] = {}
     for subject in sorted(held):
@@ -132,7 +132,7 @@ def _t1net_rows(model: str, consensus_passes: int = 0) -> list[dict]:
         piped = process_series(series, PipelineOptions(model=model, consensus_passes=consensus_passes))
         p = pad_width(series.image.shape, "auto")  # what segment_series does before the auto guide
         padded = np.pad(series.image.array, ((p, p), (p, p), (0, 0), (0, 0)))
-        each = Predictor("default", invert="auto").predict_array(padded)[p:-p, p:-p]
+        each = Predictor("cine", invert="auto").predict_array(padded)[p:-p, p:-p]
         for z in range(series.image.shape[2]):
             ring = read_labels(root / "masks" / f"{phase}_slice{z}_myo.nii.gz").array
             reference = read_image(root / "reference" / f"{phase}_slice{z}_T1.nii.gz").array

@@ -1,6 +1,6 @@
 """Inference speed: model-only slices/s at batch 1 and 16, and `cmrseg predict` end to end.
 
-Usage: python benchmarks/inference_speed.py [--model default|PATH] [--repeats 3]
+Usage: python benchmarks/inference_speed.py [--model cine|PATH] [--repeats 3]
 
 Model-only: forward passes of the network on (B, 1, S, S) inputs (S = the model's input size),
 fp32, after a warm-up, median over repeats. End to end: `cmrseg predict` on a real 10-slice
@@ -70,7 +70,7 @@ def end_to_end(model: str, repeats: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="default")
+    ap.add_argument("--model", default="cine")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")

@@ -1,6 +1,6 @@
 """Intensity inversion at inference: off / on / auto, measured per volume on every labelled contrast.
 
-Usage: python benchmarks/inversion.py [--model default|PATH] [--all-myops]
+Usage: python benchmarks/inversion.py [--model cine|PATH] [--all-myops]
 
 Volumes: the ACDC test patients of the model's config (cine, ED and ES), MyoPS bSSFP (C0), LGE
 and black-blood T2 (the test subjects of the model's config; ``--all-myops`` for all 25, of
@@ -71,7 +71,7 @@ def _sunnybrook() -> list[tuple[np.ndarray, np.ndarray]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="default")
+    ap.add_argument("--model", default="cine")
     ap.add_argument("--all-myops", action="store_true")
     args = ap.parse_args()
     off, on, auto = (Predictor(args.model, invert=m) for m in ("off", "on", "auto"))

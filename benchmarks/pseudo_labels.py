@@ -1,6 +1,6 @@
 """Pseudo-labels with confidence sets on ACDC treated as unlabelled.
 
-Usage: python benchmarks/pseudo_labels.py [--model default|PATH]
+Usage: python benchmarks/pseudo_labels.py [--model cine|PATH]
 
 The model's held-out ACDC patients (its validation fold; converted with `cmrseg convert acdc`
 into data/acdc, or converted here into a temporary folder) are segmented as if unlabelled; the
@@ -32,7 +32,7 @@ from cmrseg.train.split import kfold_subjects  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="default")
+    ap.add_argument("--model", default="cine")
     args = ap.parse_args()
     root = REPO / "data" / "acdc"
     ds = load_dataset(root) if (root / "dataset.json").exists() else convert("acdc", DATA / "acdc", tempfile.mkdtemp())

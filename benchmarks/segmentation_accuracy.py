@@ -1,6 +1,6 @@
 """Validation Dice per class of a model on ACDC patients it never trained on, plus external sets.
 
-Usage: python benchmarks/segmentation_accuracy.py [--model default|PATH] [--tta] [--json OUT]
+Usage: python benchmarks/segmentation_accuracy.py [--model cine|PATH] [--tta] [--json OUT]
 
 The ACDC validation patients are the held-out fold of the model's own training config
 (``folds``/``fold``/``seed`` saved in the model file), so the split is exactly the one the model
@@ -86,7 +86,7 @@ def external(predictor: Predictor) -> dict[str, dict[str, list[float]]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="default")
+    ap.add_argument("--model", default="cine")
     ap.add_argument("--tta", action="store_true")
     ap.add_argument("--tta-mode", default="rot90", choices=["rot90", "flip"])
     ap.add_argument("--no-external", action="store_true")

@@ -1,6 +1,6 @@
 """The cine model on real MOLLI images: myocardium Dice per inversion time (T1NET).
 
-Usage: python benchmarks/t1net_ood.py [--model default|PATH]
+Usage: python benchmarks/t1net_ood.py [--model cine|PATH]
 
 Each T1-weighted MOLLI image of the 6 T1NET slices (3 pre-, 3 post-contrast) is segmented on
 its own, images sorted by inversion time. Dice of the predicted myocardium against T1NET's
@@ -28,7 +28,7 @@ from cmrseg.predict import Predictor  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="default")
+    ap.add_argument("--model", default="cine")
     args = ap.parse_args()
     for contrast in ("pre", "post"):
         d = load_t1net(DATA / "t1net" / f"{contrast}contrast_testsets.mat")

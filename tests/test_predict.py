@@ -97,7 +97,7 @@ def test_predictor_round_trip_through_nifti(tmp_path, predictor):
 
 def test_invert_auto_picks_the_polarity_of_the_blood():
     image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz").array[:, :, 3:8]
-    auto = Predictor("default", device="cpu", invert="auto")
+    auto = Predictor("cine", device="cpu", invert="auto")  # the cine model: trained on one polarity
     auto.predict_array(image)
     assert auto.last_polarity == ["original"]
     black_blood = image.max() - image  # bright blood made dark
@@ -107,3 +107,31 @@ def test_invert_auto_picks_the_polarity_of_the_blood():
     assert dice(labels == 3, ref == 3) > 0.7
     with pytest.raises(ValueError, match="invert"):
         Predictor("default", invert="sometimes")
+
+
+def test_auto_model_tells_a_cine_from_its_shape_and_trigger_times():
+    from cmrseg.models.shipped import auto_model
+
+    assert auto_model((256, 256, 10, 25)) == auto_model((256, 256, 10, 15)) == "cine"
+    assert auto_model((256, 256, 10, 12), [40.0 * t for t in range(12)]) == "cine"  # a DICOM cine of 12 phases
+    assert auto_model((128, 128, 1, 11)) == "default"  # a MOLLI series: 11 inversion times, no trigger times
+    assert auto_model((128, 128, 1, 11), [300.0] * 11) == "default"  # ... or one shared trigger time
+    assert auto_model((256, 256, 10)) == auto_model((256, 256)) == "default"  # a stack or a slice: any contrast
+
+
+def test_predict_cli_names_the_model_auto_chose(tmp_path, capsys):
+    from cmrseg.cli import main
+
+    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz")
+    stack = Image(image.array[:, :, 4:6], image.spacing, image.affine)
+    cine = Image(np.repeat(stack.array[..., None], 15, axis=3), image.spacing, image.affine)
+    write_image(stack, tmp_path / "in" / "stack.nii.gz")
+    write_image(cine, tmp_path / "in" / "cine.nii.gz")
+    assert main(["predict", str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"{tmp_path / 'out' / 'cine.nii.gz'}  (model cine)",
+        f"{tmp_path / 'out' / 'stack.nii.gz'}  (model default)",
+    ]
+    same = read_labels(tmp_path / "out" / "cine.nii.gz").array[..., 0]
+    np.testing.assert_array_equal(same, Predictor("cine", device="cpu").predict_array(stack.array))

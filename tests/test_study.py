@@ -272,3 +272,31 @@ def test_sunnybrook_cine_ef_matches_cine_function(tmp_path):
     expected = cine_function(labels.array, labels.spacing).lv_ef_percent
     assert cines[0].values["lv_ef_percent"] == pytest.approx(expected, rel=0.01)
     assert len([f for f in cines[0].outputs if "_seg/" in f]) == labels.shape[3]
+
+
+def test_short_axis_exported_one_series_per_slice_is_one_cine(tmp_path):
+    """Six single-slice cine series: segmented as one stack (function from all six), a DICOM-SEG per
+    slice series referencing its own images, the other five listed as slices of the first."""
+    folder = tmp_path / "export"
+    expected = write_study(folder, sax_per_slice=True)
+    add_study_context(folder)
+    result = run_study(folder, tmp_path / "out", predictor=DiscPredictor())
+    cines = [s for s in result.series if s.kind == "sax_cine"]
+    assert len(cines) == 6 and [s.status for s in cines].count("complete") == 1
+    first = next(s for s in cines if s.status == "complete")
+    assert all(
+        s.status == "skipped" and s.reason == f"a slice of the short-axis stack processed as series {first.number}"
+        for s in cines
+        if s is not first
+    )
+    stack = next(s for s in discover_series(folder) if s.uid == first.uid).stack
+    assert set(stack) == {expected[f"sax_cine_{z}"][0] for z in range(6)}
+    with pytest.warns(UserWarning, match="README"):
+        image = read_dicom_folder(folder, series=stack)
+    fn = cine_function(DiscPredictor().predict_array(image.array), image.spacing)
+    assert image.shape == (32, 32, 6, 12) and first.values["lv_edv_ml"] == pytest.approx(fn.lv_edv_ml)
+    segs = sorted(f for f in first.outputs if "_seg/" in f)
+    assert len(segs) == 6 * 12  # a SEG series per slice series, an instance per phase
+    for z, uid in enumerate(stack):
+        ds = _read(tmp_path / "out" / next(f for f in segs if f"/slice_{z:02d}/seg_005" in f))
+        assert ds.ReferencedSeriesSequence[0].SeriesInstanceUID == uid and ds.NumberOfFrames == 3  # 3 classes

@@ -82,7 +82,8 @@ class Predictor:
     Parameters
     ----------
     model : str or Path
-        ``"default"`` (the shipped cine model) or a path to a model bundle / checkpoint.
+        ``"default"`` (the shipped model for every short-axis contrast), ``"cine"`` (the cine model:
+        more accurate on cine only), another shipped name, or a path to a model bundle / checkpoint.
     device : str
         ``auto``, ``cpu``, ``cuda`` or ``mps``.
     tta : bool
@@ -304,8 +305,8 @@ def segment(
     image : Image or np.ndarray
         ``(X, Y)``, ``(X, Y, Z)`` or ``(X, Y, Z, T)`` image or intensities.
     model : str or pathlib.Path
-        ``"default"`` (the shipped cine model), another shipped name, or a path to a model bundle /
-        checkpoint.
+        ``"default"`` (every short-axis contrast), ``"cine"`` (cine only), another shipped name,
+        or a path to a model bundle / checkpoint.
     device : str
         ``auto``, ``cpu``, ``cuda`` or ``mps``.
     tta : bool

@@ -136,10 +136,11 @@ def _predict(a: argparse.Namespace) -> None:
         raise ValueError("--alpha weighs a guide: give --guide MASK too")
     from cmrseg.workflows.predict import predict_file
 
+    chosen: dict[Path, str] = {}
     for path in predict_file(
         a.input,
         a.output,
-        model=a.model or ("guided" if a.guide else "default"),
+        model=a.model or ("guided" if a.guide else "auto"),
         device=a.device,
         tta=a.tta,
         overwrite=a.overwrite,
@@ -147,15 +148,21 @@ def _predict(a: argparse.Namespace) -> None:
         series=a.series,
         guide=a.guide,
         alpha=0.25 if a.alpha is None else a.alpha,
+        chosen=chosen,
     ):
-        print(path)
+        print(f"{path}  (model {chosen[path]})")
 
 
 def _add_predict(sub: argparse._SubParsersAction) -> None:
     pr = sub.add_parser("predict", help="segment a NIfTI file, a DICOM folder or a folder of NIfTI files")
     pr.add_argument("input", type=Path)
     pr.add_argument("-o", "--output", type=Path, required=True)
-    pr.add_argument("--model", help="'default', 'guided' or a model file (default: 'guided' with --guide)")
+    pr.add_argument(
+        "--model",
+        help="'auto' (default: 'cine' for a cine, a 4D image with >= 15 frames; 'default' for anything else), "
+        "'default' (every short-axis contrast), 'cine' (cine only, more accurate there), 'guided' (with --guide, "
+        "its default) or a model file",
+    )
     pr.add_argument(
         "--tta",
         action="store_true",
@@ -171,8 +178,9 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
         "--invert",
         default="off",
         choices=["off", "on", "auto"],
-        help="invert intensities (black-blood images); auto: keep the polarity the model is more confident in "
-        "(wrong on 5 of 50 MyoPS LGE / T2 volumes: for those prefer --model anycontrast, no --invert)",
+        help="invert intensities before segmenting (black-blood images with --model cine); auto: keep the polarity "
+        "the model is more confident in (wrong on 5 of 50 MyoPS LGE / T2 volumes with the cine model; the default "
+        "model needs no --invert)",
     )
     pr.add_argument("--series", help="SeriesInstanceUID or SeriesNumber when a DICOM folder holds several")
     pr.add_argument(
@@ -212,7 +220,7 @@ def _add_pseudo_label(sub: argparse._SubParsersAction) -> None:
         help="percent, in (0, 100); the paper: 5, 10, 15",
     )
     pl.add_argument("--volumes", type=Path, help="CSV subject,edv,esv (default: from the dataset's own labels)")
-    pl.add_argument("--model", default="default")
+    pl.add_argument("--model", default="cine")
     pl.add_argument("--overwrite", action="store_true")
     pl.set_defaults(func=_pseudo_label)
 
@@ -476,7 +484,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     rp = sub.add_parser("report", help="HTML page of a study: contour overlays per slice, function, plots")
     rp.add_argument("image", type=Path, help="NIfTI stack/cine or DICOM folder")
     rp.add_argument("--labels", type=Path, help="label map (default: segment the image)")
-    rp.add_argument("--model", default="default")
+    rp.add_argument("--model", default="cine", help="model when images are given (default: the cine model)")
     rp.add_argument("--title")
     rp.add_argument("--metrics", type=Path, help="metrics.csv of cmrseg evaluate: table and Dice violins per level")
     rp.add_argument(
@@ -519,7 +527,7 @@ def _add_function(sub: argparse._SubParsersAction) -> None:
     fn.add_argument("cine", nargs="?", type=Path, help="4D cine (labels or images); ED/ES detected")
     fn.add_argument("--ed", type=Path, help="end-diastolic stack (labels or image)")
     fn.add_argument("--es", type=Path, help="end-systolic stack (labels or image)")
-    fn.add_argument("--model", default="default", help="model used when images are given")
+    fn.add_argument("--model", default="cine", help="model used when images are given (default: the cine model)")
     fn.add_argument("--spacing", help="dx,dy,dz in mm when the files carry none")
     fn.add_argument("-o", "--output", type=Path, help="JSON file for the results")
     fn.add_argument("--overwrite", action="store_true")
@@ -563,7 +571,11 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
     st.add_argument("dicom_dir", type=Path, help="study folder (scanner export, PACS download), searched recursively")
     st.add_argument("-o", "--output", type=Path, required=True, help="folder (created) for results, DICOM, report")
     st.add_argument("--hct", type=_HCT, help="haematocrit as a fraction (e.g. 0.42), for ECV from pre/post MOLLI")
-    st.add_argument("--model", default="default", help="segmentation model: shipped name or file")
+    st.add_argument(
+        "--model",
+        default="default",
+        help="segmentation model: shipped name or file (default: every contrast; short-axis cines get the cine model)",
+    )
     st.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     st.set_defaults(func=_study)
 
@@ -592,7 +604,11 @@ def _add_cohort(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--scheduler", help="address of a running Dask scheduler (docs/cohort.md), e.g. tcp://host:8786")
     where.add_argument("--workers", type=int, help="local worker processes (default 1), each holding a model")
     co.add_argument("--hct", type=_HCT, help="haematocrit for studies whose CSV row gives none (ECV)")
-    co.add_argument("--model", default="default", help="segmentation model: shipped name or file")
+    co.add_argument(
+        "--model",
+        default="default",
+        help="segmentation model: shipped name or file (default: every contrast; short-axis cines get the cine model)",
+    )
     co.add_argument("--retries", type=int, default=1, help="worker deaths a study may cause before it fails")
     co.set_defaults(func=_cohort)
 

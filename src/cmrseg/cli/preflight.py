@@ -165,9 +165,10 @@ def _check_output(path: Path, kind: str, what: str | None, overwrite: bool) -> N
 
 
 def _check_model(model: str) -> None:
-    from cmrseg.models.shipped import resolve_model_path
+    from cmrseg.models.shipped import AUTO, resolve_model_path
 
-    resolve_model_path(model)
+    for name in ("default", "cine") if model == AUTO else (model,):
+        resolve_model_path(name)
 
 
 def check_arguments(a: argparse.Namespace) -> None:
@@ -183,7 +184,7 @@ def check_arguments(a: argparse.Namespace) -> None:
         if getattr(a, arg, None) is not None:
             _check_output(Path(getattr(a, arg)), kind, what, getattr(a, "overwrite", False))
     if a.command in _MODEL_COMMANDS or a.command == "report" and a.labels is None:
-        _check_model(str(a.model or ("guided" if getattr(a, "guide", None) else "default")))
+        _check_model(str(a.model or ("guided" if getattr(a, "guide", None) else "auto")))
     if a.command == "cohort" and (a.workers is not None and a.workers < 1 or a.retries < 0):
         raise ValueError(f"--workers must be >= 1 and --retries >= 0, got {a.workers} and {a.retries}")
     if getattr(a, "device", None) is not None:

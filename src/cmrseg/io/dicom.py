@@ -27,8 +27,11 @@ file(s), never a silently different image.
 
 from __future__ import annotations
 
+import copy
+import os
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +56,26 @@ _COSINE_TOL = 1e-3  # unit length and orthogonality of the direction cosines
 _SAME_ORIENTATION_TOL = 1e-4
 _SAME_POSITION_MM = 0.01
 _LISTED = 5  # file names listed in one message
+# multi-frame (enhanced) images: single-frame keyword -> the keywords that carry it in the functional
+# groups (Enhanced MR, Legacy Converted Enhanced MR: unassigned converted attributes)
+_FRAME_TAGS = {
+    "ImagePositionPatient": ("ImagePositionPatient",),
+    "ImageOrientationPatient": ("ImageOrientationPatient",),
+    "PixelSpacing": ("PixelSpacing",),
+    "SliceThickness": ("SliceThickness",),
+    "TriggerTime": ("NominalCardiacTriggerDelayTime", "TriggerTime"),
+    "InversionTime": ("InversionTimes", "InversionTime"),
+    "EchoTime": ("EffectiveEchoTime", "EchoTime"),
+    "RescaleSlope": ("RescaleSlope",),
+    "RescaleIntercept": ("RescaleIntercept",),
+    "ImageComments": ("ImageComments",),
+    "ImageType": ("FrameType", "ImageType"),
+}
+_FIRST_OF = {"InversionTimes"}  # multi-valued in the groups, one value per frame here
+_FRAME_SKIP = {
+    pydicom.tag.Tag(k)
+    for k in ("PixelData", "NumberOfFrames", "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence")
+}
 
 
 @dataclass(frozen=True)
@@ -119,6 +142,73 @@ def _classify(path: Path) -> tuple[str, Any]:
         return "broken", _reason(exc)
 
 
+class _FrameView(pydicom.Dataset):
+    """One frame of a multi-frame (enhanced) image as a single-frame header: the file's own
+    attributes, those of its shared and per-frame functional groups flattened to their
+    single-frame keywords (:data:`_FRAME_TAGS`), and its pixels decoded from the file on demand."""
+
+    def __init__(self, parent: pydicom.Dataset, index: int, flat: dict[str, Any]) -> None:
+        super().__init__()
+        for tag in parent.keys():
+            if tag not in _FRAME_SKIP:
+                self.add(copy.copy(parent[tag]))  # a copy: setting a value here leaves the file's alone
+        for keyword, value in flat.items():
+            setattr(self, keyword, value)
+        self.InstanceNumber = index + 1
+        self._parent, self.frame = parent, index + 1
+
+    def __contains__(self, name: Any) -> bool:
+        return name == "PixelData" or super().__contains__(name)
+
+    @property
+    def pixel_array(self) -> np.ndarray:  # type: ignore[override]
+        """The frame's stored values (the whole file is decoded once and kept)."""
+        frames = self._parent.__dict__.get("_cmrseg_frames")
+        if frames is None:
+            frames = self._parent.pixel_array.reshape(-1, int(self._parent.Rows), int(self._parent.Columns))
+            self._parent.__dict__["_cmrseg_frames"] = frames
+        if self.frame > len(frames):
+            raise ValueError(f"the file holds pixel data for {len(frames)} frames, not {self._parent.NumberOfFrames}")
+        return frames[self.frame - 1]
+
+
+def _group_value(item: Any, keywords: tuple[str, ...]) -> Any:
+    """The first of ``keywords`` in a functional-group item, one sequence down (as DICOM nests them)."""
+    for elem in item:
+        if elem.VR != "SQ":
+            continue
+        for sub in elem.value:
+            for keyword in keywords:
+                if keyword in sub and sub[keyword].value not in (None, "", []):
+                    value = sub[keyword].value
+                    return value[0] if keyword in _FIRST_OF else value
+    return None
+
+
+def _frame_views(path: Path, ds: pydicom.Dataset) -> list[tuple[Path, pydicom.Dataset]]:
+    """A multi-frame image as one header per frame (``file.dcm#3``: its third frame); a single frame as is."""
+    try:
+        n = int(ds.get("NumberOfFrames") or 1)
+    except (TypeError, ValueError):
+        return [(path, ds)]  # malformed: the header checks name it
+    if n <= 1:
+        return [(path, ds)]
+    shared = ds.get("SharedFunctionalGroupsSequence") or [pydicom.Dataset()]
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence") or []
+    if len(per_frame) not in (0, n):
+        raise ValueError(f"{len(per_frame)} per-frame functional groups for {n} frames")
+    views = []
+    for k in range(n):
+        flat = {}
+        for keyword, sources in _FRAME_TAGS.items():
+            value = _group_value(per_frame[k], sources) if per_frame else None
+            value = _group_value(shared[0], sources) if value is None else value
+            if value is not None:
+                flat[keyword] = value
+        views.append((Path(f"{path}#{k + 1}"), _FrameView(ds, k, flat)))
+    return views
+
+
 def _scan(folder: Path) -> _Scan:
     if not folder.is_dir():
         raise FileNotFoundError(f"no such DICOM folder: {folder}")
@@ -128,7 +218,10 @@ def _scan(folder: Path) -> _Scan:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             kind, value = _classify(path)
             if kind == "image":
-                scan.series[value[0]].append((path, value[1]))
+                try:
+                    scan.series[value[0]].extend(_frame_views(path, value[1]))
+                except Exception as exc:  # a damaged multi-frame header
+                    scan.broken.append((path, f"multi-frame image: {_reason(exc)}"))
             elif kind == "skip":
                 scan.skipped.append(path)
             elif kind == "broken":
@@ -217,6 +310,19 @@ def dicom_affine(
     return np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps
 
 
+def _chosen(scan: _Scan, series: str | Sequence[str] | None, folder: Path) -> tuple[str, ...]:
+    """The SeriesInstanceUID(s) to read: one as :func:`_choose` finds it, or every UID of a sequence."""
+    if series is None or isinstance(series, str):
+        return (_choose(scan, series, folder),)
+    uids = tuple(dict.fromkeys(str(s).strip() for s in series))
+    if not uids:
+        raise ValueError("no series given to read")
+    missing = [u for u in uids if u not in scan.series]
+    if missing:
+        raise ValueError(f"series {', '.join(missing[:_LISTED])} not in {folder}; give SeriesInstanceUIDs of it")
+    return uids
+
+
 def _choose(scan: _Scan, series: str | None, folder: Path) -> str:
     """The SeriesInstanceUID to read: the only one, or the one ``series`` names unambiguously."""
     infos = _infos(scan)
@@ -300,8 +406,6 @@ def _trigger(ds: Any, path: Path) -> float | None:
 
 def _frame(path: Path, ds: Any) -> _Frame:
     """Check one image's header; see the module notes for the limits."""
-    if _has(ds, "NumberOfFrames") and _size(ds, "NumberOfFrames", path) > 1:
-        raise ValueError(f"{path}: multi-frame DICOM (NumberOfFrames > 1) is not supported; export single frames")
     orientation = _numbers(ds, "ImageOrientationPatient", 6, path, 1.0 + _COSINE_TOL)
     row, col = orientation[:3], orientation[3:]
     if max(abs(np.linalg.norm(row) - 1), abs(np.linalg.norm(col) - 1), abs(row @ col)) > _COSINE_TOL:
@@ -324,6 +428,8 @@ def _check_unique(frames: list[_Frame]) -> None:
     by_uid: dict[str, list[Path]] = defaultdict(list)
     for f in frames:
         uid = _text(f.ds, "SOPInstanceUID")
+        if uid and isinstance(f.ds, _FrameView):
+            uid = f"{uid} frame {f.ds.frame}"
         if uid:
             by_uid[uid].append(f.path)
     for uid, paths in by_uid.items():
@@ -494,12 +600,14 @@ def _meta(
 ) -> dict[str, Any]:
     """The metadata of the image, in array order (slice positions in mm, trigger times in ms)."""
     first = frames[0].ds
+    parents = {f.path.parent for f in frames}
+    source = frames[0].path.parent if len(parents) == 1 else Path(os.path.commonpath([str(p) for p in parents]))
     meta: dict[str, Any] = {
-        "source": str(frames[0].path.parent),
+        "source": str(source),
         "series_uid": uid,
         "series_description": description,
         "slice_positions_mm": [float(p) for p in positions],
-        "files": [[f.path.name for f in col] for col in ordered],
+        "files": [[f.path.relative_to(source).as_posix() for f in col] for col in ordered],
         "frame_tags": [[_timing_tags(f) for f in col] for col in ordered],
         "trigger_time_ms": [float(f.trigger or 0.0) for f in ordered[0]],
     }
@@ -509,7 +617,7 @@ def _meta(
     return meta
 
 
-def _read_series(uid: str, items: list[tuple[Path, Any]]) -> Image:
+def _read_series(uid: str, items: list[tuple[Path, Any]], uids: tuple[str, ...] = ()) -> Image:
     _check_required(items)
     frames = [_frame(path, ds) for path, ds in items]
     _check_unique(frames)
@@ -526,6 +634,9 @@ def _read_series(uid: str, items: list[tuple[Path, Any]]) -> Image:
     step = _slice_step(positions, frames[0])
     affine = dicom_affine(ordered[0][0].position, orientation, spacing_rc, step)
     meta = _meta(uid, _text(items[0][1], "SeriesDescription"), frames, ordered, positions)
+    if len(uids) > 1:  # a stack read from several series: the series of each slice, in array order
+        by_path = {path: _text(ds, "SeriesInstanceUID") for path, ds in items}
+        meta["series_uids"] = [by_path[col[0].path] for col in ordered]
     if stack.shape[3] == 1:
         stack = stack[..., 0]
     if stack.ndim == 3 and stack.shape[2] == 1:
@@ -534,16 +645,19 @@ def _read_series(uid: str, items: list[tuple[Path, Any]]) -> Image:
     return Image(stack.astype(np.float32), spacing, affine, meta)
 
 
-def read_dicom_folder(folder: Path | str, series: str | None = None) -> Image:
+def read_dicom_folder(folder: Path | str, series: str | Sequence[str] | None = None) -> Image:
     """Read one DICOM series from a folder as a 2D/3D/4D :class:`Image`.
 
     Parameters
     ----------
     folder : Path
         Folder holding the DICOM files (searched recursively).
-    series : str, optional
+    series : str or sequence of str, optional
         SeriesInstanceUID, or a SeriesNumber that only one series carries, to read when the
-        folder holds several.
+        folder holds several. Several SeriesInstanceUIDs read one stack from series that each
+        hold some of its slices (scanners export a short-axis cine one series per slice); the
+        images of all of them must form one complete grid, as for one series, and
+        ``metadata["series_uids"]`` gives the series of each slice.
 
     Returns
     -------
@@ -567,11 +681,11 @@ def read_dicom_folder(folder: Path | str, series: str | None = None) -> Image:
         raise ValueError(f"cannot read DICOM file {path}: {reason}{more}")
     if not scan.series:
         raise ValueError(f"no DICOM images found in {folder}{skipped}")
-    uid = _choose(scan, series, folder)
+    uids = _chosen(scan, series, folder)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            image = _read_series(uid, scan.series[uid])
+            image = _read_series(uids[0], [item for uid in uids for item in scan.series[uid]], uids)
     except ValueError as exc:
         where = "" if str(exc).startswith(str(folder)) else f"{folder}: "
         raise ValueError(f"{where}{exc}{skipped}") from None

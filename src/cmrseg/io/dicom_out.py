@@ -59,7 +59,7 @@ from pydicom.valuerep import DA, TM
 from cmrseg import __version__
 from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import atomic_directory, atomic_write, check_output
-from cmrseg.io.dicom import list_series, read_dicom_folder
+from cmrseg.io.dicom import read_dicom_folder
 from cmrseg.labels import LABEL_COLOURS, Label, unknown_label_values
 
 __all__ = ["write_dicom_seg", "write_parametric_map", "SEGMENT_CODES", "QUANTITIES"]
@@ -110,20 +110,16 @@ class _Grid:
         return (*self.image.shape[:2], len(self.paths), len(self.paths[0]))
 
 
-def _name_index(files: Sequence[Path]) -> dict[str, Path]:
-    index: dict[str, Path] = {}
-    for path in files:
-        if path.name in index:
-            raise ValueError(f"two source images are named {path.name} ({index[path.name]}, {path}); rename one")
-        index[path.name] = path
-    return index
-
-
 def _grid_from_folder(folder: Path, series: str | None) -> _Grid:
     image = read_dicom_folder(folder, series)
-    info = next(s for s in list_series(folder) if s.uid == image.metadata["series_uid"])
-    index = _name_index([Path(p) for p in info.files])
-    return _Grid(image, [[index[name] for name in col] for col in image.metadata["files"]])
+    source = Path(image.metadata["source"])
+    paths = [[source / name for name in col] for col in image.metadata["files"]]
+    if any("#" in p.name and not p.is_file() for col in paths for p in col):  # frames: cmrseg.io.dicom
+        raise ValueError(
+            "the source series is stored as multi-frame (enhanced) DICOM: cmrseg reads it, but writes "
+            "DICOM-SEG and parametric maps only on single-frame source images"
+        )
+    return _Grid(image, paths)
 
 
 def _grid_from_files(files: Sequence[Path | str], series: str | None) -> _Grid:
@@ -213,7 +209,7 @@ def _labels_grid(labels: LabelMap | np.ndarray, grid: _Grid) -> np.ndarray:
             f"label map of shape {arr.shape} does not match the source series grid {grid.image.shape} (X, Y[, Z[, T]])"
         )
     files = labels.metadata.get("files") if isinstance(labels, LabelMap) else None
-    if files is not None and [list(c) for c in files] != [[p.name for p in c] for c in grid.paths]:
+    if files is not None and [[Path(n).name for n in c] for c in files] != [[p.name for p in c] for c in grid.paths]:
         raise ValueError("the label map was read from other source files than the source series given")
     if not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"a label map must have an integer dtype, got {arr.dtype}")

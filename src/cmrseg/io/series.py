@@ -7,7 +7,8 @@ position; keywords are matched as words in SeriesDescription and ProtocolName (c
 
 Rules, the first that matches wins:
 
-1. No image with usable geometry (or enhanced multi-frame files) -> ``other``, saying why.
+1. No image with usable geometry -> ``other``, saying why. The frames of a multi-frame (enhanced)
+   file count as images of their own (:mod:`cmrseg.io.dicom`).
 2. A TI scout / Look-Locker keyword -> ``other`` (it serves to choose the LGE inversion time).
 3. ImageType holding ``T1 MAP`` / ``T2 MAP`` (or ``MAP`` and ``T1``; Siemens MapIt, inline maps), or
    ``MAP`` with a T1/T2/MOLLI keyword, or a ``t1map`` / ``t2map`` keyword on one image per position
@@ -31,6 +32,12 @@ distinct slice positions over all cine series, whether one stack or one series p
 scanners export them; it needs >= 3 positions. Without one, a cine is long axis unless its
 description names a short-axis view.
 
+Stacks from single-slice series: short-axis cines of one slice each (as many scanners export a
+short-axis cine, one series per slice) that share one orientation exactly and one phase count
+form one stack (``stack``, >= 2 slices; where two series image one position, the higher
+SeriesNumber, the repeat, is kept). Whether the stack is a complete, evenly spaced grid is
+checked when it is read.
+
 Post-contrast (MOLLI and T1 maps) comes from keywords only: post, postcontrast, post-gd -> True;
 pre, precontrast, native -> False; else None. Inversion-time schemes (5(3)3 or 4(1)3(1)2) vary with
 vendor and protocol, and T1 values would need the pixels, so neither is a reliable sign.
@@ -40,8 +47,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections import Counter
-from dataclasses import asdict, dataclass
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +127,11 @@ class ClassifiedSeries:
     problem : str or None
         Why :func:`cmrseg.io.dicom.read_dicom_folder` would refuse the series, judged from the
         headers (pixel data is not decoded); None when they form a complete grid.
+    stack : tuple of str
+        A short-axis cine exported one series per slice: the SeriesInstanceUIDs of all the
+        single-slice series of its stack (itself included), by position along the slice normal;
+        read them together with ``read_dicom_folder(folder, series=item.stack)``. Empty for
+        every other series.
     """
 
     uid: str
@@ -135,6 +147,7 @@ class ClassifiedSeries:
     inversion_times_ms: tuple[tuple[float, ...], ...] = ()
     post_contrast: bool | None = None
     problem: str | None = None
+    stack: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as JSON-ready values."""
@@ -210,17 +223,8 @@ def _angle(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.degrees(np.arccos(min(1.0, abs(float(a @ b))))))
 
 
-def _n_frames(ds: Any) -> int:
-    try:
-        return int(ds.get("NumberOfFrames") or 1)
-    except (TypeError, ValueError):
-        return 1  # malformed: the reader's checks name it
-
-
 def _head(path: Path, ds: Any) -> _Head:
     """Facts of one image; ValueError (one line) when its geometry is unusable."""
-    if _n_frames(ds) > 1:
-        raise ValueError(f"enhanced multi-frame DICOM ({_n_frames(ds)} frames in {path.name}) is not supported")
     lacking = [tag for tag in _dicom._REQUIRED if not _dicom._has(ds, tag)]
     if lacking:
         raise ValueError(f"{path.name} lacks {', '.join(lacking)}")
@@ -526,6 +530,41 @@ def _classified(s: _Series, ref: _Reference | None) -> ClassifiedSeries:
     )
 
 
+def _stack_members(series: list[_Series], kinds: dict[str, str], ref: _Reference) -> list[list[_Series]]:
+    """Single-slice short-axis cines that can form stacks: grouped by exact orientation and phase
+    count, one series per slice position (a repeated position keeps the highest SeriesNumber)."""
+    groups: dict[tuple, list[_Series]] = defaultdict(list)
+    for s in series:
+        if kinds[s.uid] != "sax_cine" or s.problem or len(s.planes) != 1 or len(s.positions) != 1:
+            continue
+        normal = s.planes[0][0] * np.sign(float(s.planes[0][0] @ ref.normal) or 1.0)
+        if _angle(normal, ref.normal) <= _PARALLEL_DEG:
+            groups[(s.n_phases, *np.round(normal, 3).tolist())].append(s)
+    stacks = []
+    for members in groups.values():
+        normal = members[0].planes[0][0]
+        by_position: dict[int, _Series] = {}
+        for s in sorted(members, key=lambda s: (s.number is None, s.number or 0)):
+            by_position[round(float(s.positions[0][0].position @ normal) / _SAME_POSITION_MM)] = s
+        if len(by_position) >= 2:
+            stacks.append([by_position[k] for k in sorted(by_position)])
+    return stacks
+
+
+def _stacked(series: list[_Series], found: list[ClassifiedSeries], ref: _Reference | None) -> list[ClassifiedSeries]:
+    """``found`` with the single-slice short-axis cines that form a stack marked (``stack``)."""
+    if ref is None:
+        return found
+    by_uid = {c.uid: c for c in found}
+    for members in _stack_members(series, {c.uid: c.kind for c in found}, ref):
+        uids = tuple(s.uid for s in members)
+        numbers = ", ".join("-" if s.number is None else str(s.number) for s in members)
+        note = f"; one of {len(uids)} single-slice series stacked into one short-axis cine (series {numbers})"
+        for uid in uids:
+            by_uid[uid] = replace(by_uid[uid], stack=uids, reason=by_uid[uid].reason + note)
+    return [by_uid[c.uid] for c in found]
+
+
 def _leftovers(scan: Any) -> list[ClassifiedSeries]:
     """Entries for files that belong to no series: unreadable ones, and ones that are not DICOM images."""
     groups = [
@@ -576,5 +615,6 @@ def discover_series(folder: Path | str) -> list[ClassifiedSeries]:
         broken = f"; unreadable: {_dicom._names(p for p, _ in scan.broken)}" if scan.broken else ""
         raise ValueError(f"no DICOM images found in {folder}{skipped}{broken}")
     ref = _short_axis(series)
-    found = sorted((_classified(s, ref) for s in series), key=lambda c: (c.number is None, c.number or 0, c.uid))
+    found = _stacked(series, [_classified(s, ref) for s in series], ref)
+    found.sort(key=lambda c: (c.number is None, c.number or 0, c.uid))
     return found + _leftovers(scan)

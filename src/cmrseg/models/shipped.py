@@ -2,18 +2,61 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["MODEL_NAMES", "WEIGHTS_DIR", "resolve_model_path"]
+__all__ = ["AUTO", "MODEL_NAMES", "WEIGHTS_DIR", "auto_model", "resolve_model_path"]
 
 #: the folder of shipped weights
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-#: shipped model names -> files in :data:`WEIGHTS_DIR`
-MODEL_NAMES: dict[str, str] = {"default": "default.pt", "guided": "guided.pt", "anycontrast": "anycontrast.pt"}
+#: shipped model names -> files in :data:`WEIGHTS_DIR`: ``default`` segments every short-axis contrast
+#: (the any-contrast model; ``anycontrast`` is its former name), ``cine`` is the ACDC cine model
+#: (better on cine, the model of the commands that take a cine), ``guided`` the guided model
+MODEL_NAMES: dict[str, str] = {
+    "default": "default.pt",
+    "anycontrast": "default.pt",
+    "cine": "cine.pt",
+    "guided": "guided.pt",
+}
+
+
+#: ``cmrseg predict``'s default: the cine model for a cine, the default model for anything else
+AUTO = "auto"
+#: frames from which a 4D image counts as a cine (MOLLI: 7-11 images; T2 prep: 3-4; cines: 16-50)
+CINE_MIN_FRAMES = 15
+#: distinct trigger times from which a DICOM series counts as a cine
+CINE_MIN_TRIGGERS = 10
+
+
+def auto_model(shape: tuple[int, ...], trigger_times_ms: Sequence[float] = ()) -> str:
+    """The shipped model ``auto`` stands for: ``cine`` for a cine, ``default`` for anything else.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The image's shape, ``(X, Y[, Z[, T]])``.
+    trigger_times_ms : sequence of float
+        The trigger time of each frame (ms), when the image came from DICOM.
+
+    Returns
+    -------
+    str
+        ``"cine"`` for a 4D image with at least :data:`CINE_MIN_FRAMES` frames, or at least
+        :data:`CINE_MIN_TRIGGERS` frames at distinct trigger times; else ``"default"``.
+
+    Notes
+    -----
+    A 3D stack or 2D slice cannot be told from its shape: it gets the default model, which
+    segments every contrast (on a cine frame it is less accurate than ``cine``: docs/any-contrast.md).
+    """
+    frames = shape[3] if len(shape) == 4 else 1
+    distinct = len({round(float(t), 1) for t in trigger_times_ms})
+    cine = frames >= CINE_MIN_FRAMES or (frames >= CINE_MIN_TRIGGERS and distinct >= CINE_MIN_TRIGGERS)
+    return "cine" if cine else "default"
 
 
 def resolve_model_path(model: str | Path) -> Path:
-    """The file of a shipped model name (``default``, ``guided``, ``anycontrast``) or of a given path.
+    """The file of a shipped model name (``default``, ``cine``, ``guided``, ``anycontrast``) or of a given path.
 
     Parameters
     ----------

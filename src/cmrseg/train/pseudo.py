@@ -228,7 +228,7 @@ def pseudo_label_dataset(
     output: Path | str,
     tolerance_percent: float,
     volumes: Path | str | None = None,
-    model: str = "default",
+    model: str = "cine",
     overwrite: bool = False,
 ) -> tuple[Dataset, dict[str, SubjectVolumes], dict[str, SubjectVolumes]]:
     """Segment a dataset's ED/ES cases and write the confident subjects as a new dataset at ``output``.
@@ -247,7 +247,7 @@ def pseudo_label_dataset(
     volumes : path, optional
         CSV of reference volumes (columns subject, edv, esv).
     model : str
-        ``default`` or a model file.
+        A shipped name (``cine``: the datasets are cine ED/ES) or a model file.
     overwrite : bool
         Replace an existing output.
 

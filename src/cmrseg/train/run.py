@@ -32,9 +32,11 @@ class TrainResult(dict):
 
 
 def _check_resumable(saved: dict, config: TrainConfig) -> None:
-    """Resuming continues the same run: only ``epochs`` may grow, and not under a one-cycle schedule."""
+    """Resuming continues the same run: only ``epochs`` may grow, and not under a one-cycle schedule.
+    ``init_from`` may be renamed (a resumed run takes its weights from the checkpoint)."""
     current = config.to_dict()
-    changed = sorted(k for k in current if k not in ("epochs", "output") and saved.get(k) != current[k])
+    free = ("epochs", "output", "init_from")
+    changed = sorted(k for k in current if k not in free and saved.get(k) != current[k])
     if changed:
         raise ValueError(
             f"{config.output} holds a run with a different config ({', '.join(changed)}); "

@@ -165,7 +165,8 @@ def _render(modality: str, image: np.ndarray, labels: np.ndarray, rng: np.random
             time = float(rng.uniform(0.0, 60.0) if key == "t2" else rng.uniform(0.0, 50.0))
             signal = exp_decay(np.array([time]), pd_map, tau_map)[..., 0]
     heart = 1.0 - weights[-1]
-    rest = random_curve(image, rng) * rng.uniform(0.2, 1.0) * max(float(np.percentile(signal[heart > 0.5], 99)), 1e-3)
+    inside = signal[heart > 0.5] if np.any(heart > 0.5) else signal[heart > 0] if np.any(heart > 0) else signal
+    rest = random_curve(image, rng) * rng.uniform(0.2, 1.0) * max(float(np.percentile(inside, 99)), 1e-3)
     out = heart * signal + weights[-1] * rest
     return SyntheticImage(out.astype(np.float32), modality, contrast, time, values)
 

@@ -179,13 +179,15 @@ def process_study(dicom_dir: Path, out_dir: Path, hct: float | None, model: str)
     hct : float, optional
         Haematocrit, a fraction in (0, 1), for ECV.
     model : str
-        Segmentation model (shipped name or file), loaded once per worker process.
+        Segmentation model (shipped name or file), loaded once per worker process; with the
+        shipped default, short-axis cines get the shipped ``cine`` model (:func:`run_study`).
 
     Returns
     -------
     StudyResult
     """
-    return run_study(dicom_dir, out_dir, hct=hct, model=model, predictor=_cached_predictor(model))
+    cine = _cached_predictor("cine") if model in ("default", "anycontrast") else None
+    return run_study(dicom_dir, out_dir, hct=hct, model=model, predictor=_cached_predictor(model), cine_predictor=cine)
 
 
 def _one_line(exc: BaseException) -> str:

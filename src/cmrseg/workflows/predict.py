@@ -12,6 +12,7 @@ from cmrseg.io.atomic import check_output
 from cmrseg.io.loader import list_inputs, read_any
 from cmrseg.io.nifti import read_labels, write_labels
 from cmrseg.labels import is_label_map
+from cmrseg.models.shipped import AUTO, auto_model
 from cmrseg.predict import Predictor
 
 __all__ = ["predict_file"]
@@ -52,6 +53,7 @@ def predict_file(
     series: str | None = None,
     guide: Path | str | None = None,
     alpha: float = 0.25,
+    chosen: dict[Path, str] | None = None,
 ) -> list[Path]:
     """One call: segment a NIfTI file, a DICOM folder, or a folder of NIfTI files.
 
@@ -65,7 +67,10 @@ def predict_file(
         The label-map file; for a folder of NIfTI files a folder, where each output keeps its
         input's file name.
     model : str or path
-        ``default`` or a model file.
+        A shipped name (``default``: every short-axis contrast; ``cine``; ``guided``), a model
+        file, or ``auto``: per input, the cine model for a cine (a 4D image with >= 15 frames, or
+        >= 10 at distinct trigger times), the default model for anything else
+        (:func:`cmrseg.models.shipped.auto_model`).
     device : str
         ``auto``, ``cpu``, ``cuda`` or ``mps``.
     tta : bool
@@ -81,6 +86,8 @@ def predict_file(
         inputs' grid: segments with a guided model at ``alpha``.
     alpha : float
         Guidance weight in [0, 1].
+    chosen : dict, optional
+        Filled with output path -> the model name that segmented it.
 
     Returns
     -------
@@ -112,11 +119,16 @@ def predict_file(
         if invert not in (False, "off") and is_label_map(image.array):
             raise ValueError(f"{src.name} looks like a label map (values 0-3 only); --invert applies to images")
         images.append((image, _guide_for(guide, src, image), out))
-    predictor = Predictor(model, device=device, tta=tta, invert=invert, alpha=alpha)
-    if guide is not None and not predictor.guided:
-        raise ValueError(f"model {model!r} is not a guided model; use --model guided with --guide")
+    predictors: dict[str, Predictor] = {}
     written = []
     for image, guide_labels, out in images:
-        write_labels(predictor.predict_image(image, guide_labels), out)
+        name = str(model) if str(model) != AUTO else auto_model(image.shape, image.metadata.get("trigger_time_ms", ()))
+        if name not in predictors:
+            predictors[name] = Predictor(name, device=device, tta=tta, invert=invert, alpha=alpha)
+            if guide is not None and not predictors[name].guided:
+                raise ValueError(f"model {name!r} is not a guided model; use --model guided with --guide")
+        write_labels(predictors[name].predict_image(image, guide_labels), out)
         written.append(out)
+        if chosen is not None:
+            chosen[out] = name
     return written

@@ -41,9 +41,7 @@ def _predictor(model: str):  # noqa: ANN202 - loaded once per model name for a s
     return Predictor(model)
 
 
-def labels_or_segment(
-    path: Path | str, model: str = "default", spacing: tuple[float, ...] | None = None, predictor=None
-):  # noqa: ANN001, ANN201
+def labels_or_segment(path: Path | str, model: str = "cine", spacing: tuple[float, ...] | None = None, predictor=None):  # noqa: ANN001, ANN201
     """``(labels, spacing, apex)`` from a file: used as labels if its values are 0-3, else segmented
     first. ``spacing`` overrides the file's; files that record none are refused for mm/mL work.
     ``apex``: the stack's orientation from its affine (:func:`cmrseg.evaluate.apex_side`).
@@ -53,7 +51,8 @@ def labels_or_segment(
     path : path
         A label map or image file (anything :func:`cmrseg.io.loader.read_any` reads).
     model : str
-        Segmentation model for images, when no ``predictor`` is given.
+        Segmentation model for images, when no ``predictor`` is given (the shipped ``cine``
+        model: these functions take a cine).
     spacing : tuple of float, optional
         ``(dx, dy, dz)`` in mm, overriding the file's.
     predictor : Predictor, optional
@@ -101,7 +100,7 @@ def function_from_files(
     cine: Path | None = None,
     ed: Path | None = None,
     es: Path | None = None,
-    model: str = "default",
+    model: str = "cine",
     spacing: tuple[float, ...] | None = None,
     output: Path | str | None = None,
     overwrite: bool = False,
@@ -115,7 +114,7 @@ def function_from_files(
     ed, es : path, optional
         End-diastolic and end-systolic stacks ``(X, Y, Z)``, instead of ``cine``.
     model : str
-        Segmentation model used when images are given.
+        Segmentation model used when images are given (the shipped ``cine`` model).
     spacing : tuple of float, optional
         ``(dx, dy, dz)`` in mm, overriding the files' (needed when they record none).
     output : path, optional
@@ -197,7 +196,7 @@ def report_from_files(
     image_path: Path,
     output: Path,
     labels_path: Path | None = None,
-    model: str = "default",
+    model: str = "cine",
     title: str | None = None,
     metrics_csv: Path | None = None,
     map_path: Path | None = None,
@@ -222,7 +221,7 @@ def report_from_files(
     labels_path : pathlib.Path, optional
         Label map on the image's grid; without it the image is segmented with ``model``.
     model : str
-        Segmentation model.
+        Segmentation model (the shipped ``cine`` model: a report is of a cine).
     title : str, optional
         The page's title; the image's file name by default.
     metrics_csv : pathlib.Path, optional

@@ -7,7 +7,7 @@
 Chains, by the kind :func:`cmrseg.io.series.discover_series` gives each series:
 
 =================  ===========================================================================
-sax_cine           segmentation -> function (LV/RV EDV, ESV, EF, LV mass; only when the
+sax_cine           segmentation (``cine_model``) -> function (LV/RV EDV, ESV, EF, LV mass; only when the
                    spacing is known) -> QC (classes, LV coverage, mid slice, ranges, uncertainty)
 lge, t2_weighted   segmentation -> QC (classes, uncertainty)
 t1_map, t2_map     segmentation -> median map value in the myocardium (ms) -> QC
@@ -94,25 +94,32 @@ class _Mapped:
 
 
 class _Run:
-    """What the chains of one study share: folders, options, and the model, loaded once."""
+    """What the chains of one study share: folders, options, and the models, each loaded once."""
 
-    def __init__(self, folder: Path, model: str, predictor: Predictor | None) -> None:
-        self.folder, self.model, self.given = folder, model, predictor is not None
+    def __init__(
+        self, folder: Path, models: tuple[str, str], predictor: Predictor | None, cine_predictor: Predictor | None
+    ) -> None:
+        self.folder, (self.model, self.cine_model), self.given = folder, models, predictor is not None
         self.tmp = Path()
         self.pipeline = PipelineOptions()
         self.used: dict[str, str] = {}  # role -> model name
-        self._predictor = predictor
+        self._predictors = {"segmentation": predictor, "cine segmentation": cine_predictor or predictor}
+        self.kind = ""  # the kind of the series being segmented
 
     def predictor(self) -> Predictor:
-        """The segmentation model: the one given, or ``model`` loaded on first use."""
-        if self._predictor is None:
-            self._predictor = Predictor(self.model)
-        self.used["segmentation"] = self.model
-        return self._predictor
+        """The model for the series at hand (``kind``): the cine model for a short-axis cine, the
+        default for the others; the one given, or loaded on first use."""
+        role = "cine segmentation" if self.kind == "sax_cine" else "segmentation"
+        name = self.cine_model if role == "cine segmentation" else self.model
+        if self._predictors[role] is None:
+            self._predictors[role] = Predictor(name)
+        self.used[role] = name
+        return self._predictors[role]
 
     def device(self) -> str:
-        if self._predictor is not None:
-            return str(getattr(self._predictor, "device", "unknown"))
+        loaded = [p for p in self._predictors.values() if p is not None]
+        if loaded:
+            return str(getattr(loaded[0], "device", "unknown"))
         return str(resolve_device("auto")) if self.used else "none (no model ran)"
 
 
@@ -138,7 +145,7 @@ def _frames(array: np.ndarray) -> np.ndarray:
 def _read(run: _Run, item: ClassifiedSeries) -> Image:
     with warnings.catch_warnings():  # files that are not DICOM are listed once, by discover_series
         warnings.filterwarnings("ignore", message=".*skipped as not DICOM images")
-        return read_dicom_folder(run.folder, series=item.uid)
+        return read_dicom_folder(run.folder, series=item.stack or item.uid)
 
 
 def _sources(run: _Run, image: Image) -> list[Path] | Path:
@@ -149,9 +156,19 @@ def _sources(run: _Run, image: Image) -> list[Path] | Path:
 
 
 def _write_seg(run: _Run, res: SeriesResult, labels: LabelMap) -> None:
-    name = f"dicom/{res.tag}_seg"
-    files = write_dicom_seg(labels, _sources(run, labels), run.tmp / name, f"cmrseg {res.kind} segmentation")
-    res.outputs += [f"{name}/{f.name}" for f in files]
+    """A DICOM-SEG series on the source series; a stack of single-slice series gets one per slice
+    series (a SEG references the images of one series), in ``<tag>_seg/slice_NN``."""
+    name, description = f"dicom/{res.tag}_seg", f"cmrseg {res.kind} segmentation"
+    if not labels.metadata.get("series_uids"):
+        files = write_dicom_seg(labels, _sources(run, labels), run.tmp / name, description)
+        res.outputs += [f"{name}/{f.name}" for f in files]
+    else:
+        source, cine = Path(labels.metadata["source"]), _frames(labels.array)
+        (run.tmp / name).mkdir(parents=True, exist_ok=True)
+        for z, col in enumerate(labels.metadata["files"]):
+            part = f"{name}/slice_{z:02d}"
+            files = write_dicom_seg(cine[:, :, z : z + 1], [source / f for f in col], run.tmp / part, description)
+            res.outputs += [f"{part}/{f.name}" for f in files]
     res.steps.append("DICOM-SEG")
 
 
@@ -291,14 +308,22 @@ _CHAINS: dict[str, Callable[[_Run, ClassifiedSeries, SeriesResult], _Mapped | No
 }
 
 
-def _process(run: _Run, item: ClassifiedSeries, index: int) -> tuple[SeriesResult, _Mapped | None]:
-    """One series through its chain; a failure of its first step is recorded, never raised."""
+def _process(
+    run: _Run, item: ClassifiedSeries, index: int, numbers: dict[str, int | None]
+) -> tuple[SeriesResult, _Mapped | None]:
+    """One series through its chain; a failure of its first step is recorded, never raised.
+    A stack of single-slice series goes through it once, as its first series; ``numbers``: the
+    SeriesNumber of each SeriesInstanceUID, to name it on the others."""
     tag = f"{index:02d}_{item.kind}_{item.number if item.number is not None else 'x'}"
     res = SeriesResult(item.uid, item.number, item.description, item.kind, item.reason, tag)
-    chain = _CHAINS.get(item.kind)
+    chain, run.kind = _CHAINS.get(item.kind), item.kind
     if chain is None:
         res.status, res.reason = "skipped", _SKIPPED.get(item.kind, "no chain for this kind")
         res.reason += f" ({item.reason})" if item.kind == "other" else ""
+        return res, None
+    if item.stack and item.uid != item.stack[0]:
+        first = numbers.get(item.stack[0])
+        res.status, res.reason = "skipped", f"a slice of the short-axis stack processed as series {first}"
         return res, None
     if item.problem:
         res.status, res.reason = "failed", f"not readable as one image: {item.problem}"
@@ -369,7 +394,8 @@ def _count(results: list[SeriesResult], status: str) -> int:
 
 def _run_all(run: _Run, found: list[ClassifiedSeries], hct: float | None) -> tuple[list[SeriesResult], str, str]:
     """Every series through its chain, then ECV; the results and the study's status and reason."""
-    processed = [_process(run, item, i) for i, item in enumerate(found)]
+    numbers = {item.uid: item.number for item in found}
+    processed = [_process(run, item, i, numbers) for i, item in enumerate(found)]
     results = [r for r, _ in processed]
     note = _pair_ecv(run, [m for _, m in processed if m is not None], hct)
     for r in results:
@@ -392,6 +418,7 @@ def _parameters(run: _Run, out: Path, hct: float | None, overwrite: bool) -> dic
         "out_dir": str(out.resolve()),
         "hct": hct,
         "model": run.model,
+        "cine_model": run.cine_model,
         "overwrite": overwrite,
         "predictor": given,
         "t1_pipeline": pipeline,
@@ -421,6 +448,8 @@ def run_study(
     model: str = "default",
     overwrite: bool = False,
     predictor: Predictor | None = None,
+    cine_model: str | None = None,
+    cine_predictor: Predictor | None = None,
 ) -> StudyResult:
     """Find, classify and process every series of a DICOM study; write results, DICOM and a page.
 
@@ -433,11 +462,19 @@ def run_study(
     hct : float, optional
         Haematocrit, a fraction in (0, 1), for ECV from a pre- and post-contrast MOLLI pair.
     model : str
-        Segmentation model (shipped name or file) loaded when ``predictor`` is not given.
+        Segmentation model (shipped name or file) of every series but short-axis cines, loaded
+        when ``predictor`` is not given; the shipped default segments every contrast.
     overwrite : bool
         Replace an existing ``out_dir`` (only once the new one is complete).
     predictor : Predictor, optional
-        An already loaded model, e.g. shared by the studies of a cohort.
+        An already loaded model, e.g. shared by the studies of a cohort; used for short-axis
+        cines too unless ``cine_predictor`` is given.
+    cine_model : str, optional
+        Segmentation model of short-axis cines (classified from their tags), loaded when neither
+        predictor is given. Default: the shipped ``cine`` model when ``model`` is the shipped
+        default (it is more accurate on cine), else ``model`` itself.
+    cine_predictor : Predictor, optional
+        An already loaded model for short-axis cines.
 
     Returns
     -------
@@ -458,7 +495,8 @@ def run_study(
     folder, out = Path(dicom_dir), Path(out_dir)
     started = datetime.now(UTC)
     found = discover_series(folder)
-    run, done = _Run(folder, model, predictor), []
+    cine_model = cine_model or ("cine" if model in ("default", "anycontrast") else model)
+    run, done = _Run(folder, (model, cine_model), predictor, cine_predictor), []
     params = _parameters(run, out, hct, overwrite)
 
     def fill(tmp: Path) -> None:

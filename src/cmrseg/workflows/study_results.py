@@ -204,7 +204,7 @@ def model_records(used: Mapping[str, str], given: bool = False) -> list[dict[str
     for role, name in used.items():
         path = resolve_model_path(name)
         entry = {"role": role, "model": name, "file": str(path), "sha256": _sha256(path)}
-        if role == "segmentation" and given:
+        if role in ("segmentation", "cine segmentation") and given:
             entry["note"] = "predictor given by the caller: recorded as the model named by `model`"
         out.append(entry)
     return out
