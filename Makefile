@@ -16,7 +16,9 @@ install: $(BIN)/cmrseg
 
 demo: install
 	mkdir -p demo-output
-	$(BIN)/cmrseg predict examples/mnms2_001_SA_ED.nii.gz -o demo-output/mnms2_001_SA_ED_labels.nii.gz --overwrite
+	@echo "The example is one cine frame (3D), so it is segmented with --model cine; without --model, predict uses"
+	@echo "the cine model for 4D cines and the default (any-contrast) model for everything else."
+	$(BIN)/cmrseg predict examples/mnms2_001_SA_ED.nii.gz -o demo-output/mnms2_001_SA_ED_labels.nii.gz --model cine --overwrite
 	mkdir -p demo-output/ref demo-output/pred
 	cp examples/mnms2_001_SA_ED_gt.nii.gz demo-output/ref/mnms2_001_SA_ED.nii.gz
 	cp demo-output/mnms2_001_SA_ED_labels.nii.gz demo-output/pred/mnms2_001_SA_ED.nii.gz

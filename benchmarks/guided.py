@@ -124,12 +124,13 @@ def _sweep_plot(scores: dict, path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def _t1net_rows(model: str, consensus_passes: int = 0) -> list[dict]:
+def _t1net_rows(model: str, consensus_passes: int = 0, guide_model: str = "cine") -> list[dict]:
     rows = []
     root = REPO / "data" / "t1net"
     for phase in ("pre", "post"):
         series = read_series(root / "series" / f"{phase}.nii.gz", "InversionTime")
-        piped = process_series(series, PipelineOptions(model=model, consensus_passes=consensus_passes))
+        options = PipelineOptions(model=model, guide_model=guide_model, consensus_passes=consensus_passes)
+        piped = process_series(series, options)
         p = pad_width(series.image.shape, "auto")  # what segment_series does before the auto guide
         padded = np.pad(series.image.array, ((p, p), (p, p), (0, 0), (0, 0)))
         each = Predictor("cine", invert="auto").predict_array(padded)[p:-p, p:-p]
@@ -270,9 +271,10 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, default=REPO / "runs" / "guided_base" / "model.pt")
     ap.add_argument("--consensus-passes", type=int, default=0, help="as PipelineOptions.consensus_passes")
     ap.add_argument("--t1net-only", action="store_true", help="print the T1NET table only")
+    ap.add_argument("--guide-model", default="cine", help="the model that makes the auto guide (T1NET)")
     args = ap.parse_args()
     if args.t1net_only:
-        print("\n".join(_t1net_tables(_t1net_rows(args.model, args.consensus_passes))))
+        print("\n".join(_t1net_tables(_t1net_rows(args.model, args.consensus_passes, args.guide_model))))
         print("\n".join(_motion_table(_motion_rows(args.model), 3.0)))
         return
     baseline = args.baseline if args.baseline.exists() else None

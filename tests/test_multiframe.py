@@ -92,3 +92,22 @@ def test_study_on_an_enhanced_cine_segments_and_says_why_no_dicom_seg(tmp_path):
     (cine,) = result.series
     assert cine.kind == "sax_cine" and cine.status == "partial" and cine.values["lv_ef_percent"] > 0
     assert "DICOM-SEG not done: the source series is stored as multi-frame (enhanced) DICOM" in cine.reason
+
+
+def test_legacy_converted_enhanced_mr_from_highdicom(cine, tmp_path):
+    """highdicom's Legacy Converted Enhanced MR (trigger times in the unassigned converted groups)."""
+    import highdicom as hd
+
+    from tests.dicom_writer import add_study_context
+
+    folder, files = cine
+    add_study_context(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        legacy = [pydicom.dcmread(f) for f in files]
+        converted = hd.legacy.LegacyConvertedEnhancedMRImage(
+            legacy, series_instance_uid=hd.UID(), series_number=9, sop_instance_uid=hd.UID(), instance_number=1
+        )
+    (tmp_path / "legacy").mkdir()
+    converted.save_as(tmp_path / "legacy" / "cine.dcm")
+    _same_image(read_dicom_folder(tmp_path / "legacy"), read_dicom_folder(folder))

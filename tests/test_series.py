@@ -85,6 +85,8 @@ def test_short_axis_exported_one_series_per_slice(tmp_path):
     assert image.metadata["series_uids"] == list(next(iter(stacks)))
     assert np.allclose(np.diff(image.metadata["slice_positions_mm"]), 8.0)
     assert image.metadata["files"][0][0].startswith("S1")  # relative to the folder the series share
+    with pytest.warns(UserWarning, match="README"):  # as --series UID1,UID2,... gives it
+        assert read_dicom_folder(tmp_path, series=",".join(next(iter(stacks)))).shape == (32, 32, 6, 12)
 
 
 def test_repeated_slice_series_keeps_the_repeat_in_the_stack(tmp_path):

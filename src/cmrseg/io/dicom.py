@@ -312,6 +312,8 @@ def dicom_affine(
 
 def _chosen(scan: _Scan, series: str | Sequence[str] | None, folder: Path) -> tuple[str, ...]:
     """The SeriesInstanceUID(s) to read: one as :func:`_choose` finds it, or every UID of a sequence."""
+    if isinstance(series, str) and "," in series:  # --series UID1,UID2,...: one stack from several series
+        series = series.split(",")
     if series is None or isinstance(series, str):
         return (_choose(scan, series, folder),)
     uids = tuple(dict.fromkeys(str(s).strip() for s in series))
@@ -654,7 +656,8 @@ def read_dicom_folder(folder: Path | str, series: str | Sequence[str] | None = N
         Folder holding the DICOM files (searched recursively).
     series : str or sequence of str, optional
         SeriesInstanceUID, or a SeriesNumber that only one series carries, to read when the
-        folder holds several. Several SeriesInstanceUIDs read one stack from series that each
+        folder holds several. Several SeriesInstanceUIDs (a sequence, or one string with commas)
+        read one stack from series that each
         hold some of its slices (scanners export a short-axis cine one series per slice); the
         images of all of them must form one complete grid, as for one series, and
         ``metadata["series_uids"]`` gives the series of each slice.
