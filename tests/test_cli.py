@@ -276,6 +276,8 @@ def test_segment_series_and_pseudo_label_bad_input(tmp_path, capsys):
     _assert_one_line_error(*_run(capsys, "segment-series", series, "-o", out, "--alpha", "-0.1"), "alpha")
     other = _nifti(tmp_path / "g.nii.gz", np.ones((30, 32), np.uint8) * 2)
     _assert_one_line_error(*_run(capsys, "segment-series", series, "-o", out, "--guide", other), "share one grid")
+    code, err = _run(capsys, "segment-series", series, "-o", out, "--guide-model", "nope")
+    _assert_one_line_error(code, err, "no model named 'nope'")
     assert not out.exists()
     code, err = _run(capsys, "pseudo-label", tmp_path, "-o", tmp_path / "p", "--tolerance", "150")
     _assert_one_line_error(code, err, "(0, 100)")

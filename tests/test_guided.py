@@ -292,6 +292,11 @@ def test_segment_series_cli_writes_labels_guide_figure_and_consistency(t1net, tm
     rows = (tmp_path / "post0_labels_consistency.csv").read_text().splitlines()
     assert rows[0] == "slice,image,guide_image,contrast,myo_dice_to_guide" and len(rows) == 10
     assert "slice 0: guide image" in capsys.readouterr().out
+    other = tmp_path / "any_labels.nii.gz"  # the guide from the any-contrast model instead
+    series = str(t1net / "series" / "post_slice0.nii.gz")
+    assert main(["segment-series", series, "-o", str(other), "--guide-model", "default"]) == 0
+    guides = [read_labels(tmp_path / f"{n}_labels_guide.nii.gz").array for n in ("post0", "any")]
+    assert guides[0].shape == guides[1].shape and not np.array_equal(guides[0], guides[1])
 
 
 def test_one_3d_guide_serves_every_frame_of_a_4d_input(tmp_path, tiny_guided_model):

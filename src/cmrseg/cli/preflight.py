@@ -185,6 +185,8 @@ def check_arguments(a: argparse.Namespace) -> None:
             _check_output(Path(getattr(a, arg)), kind, what, getattr(a, "overwrite", False))
     if a.command in _MODEL_COMMANDS or a.command == "report" and a.labels is None:
         _check_model(str(a.model or ("guided" if getattr(a, "guide", None) else "auto")))
+    if getattr(a, "guide_model", None) is not None:
+        _check_model(str(a.guide_model))
     if a.command == "cohort" and (a.workers is not None and a.workers < 1 or a.retries < 0):
         raise ValueError(f"--workers must be >= 1 and --retries >= 0, got {a.workers} and {a.retries}")
     if getattr(a, "device", None) is not None:
