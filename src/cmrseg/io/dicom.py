@@ -5,6 +5,12 @@ cosines) and frames at one position by TriggerTime. The array is in NIfTI voxel 
 ``(X, Y, Z[, T])`` with X along the DICOM row direction (columns) and the affine in RAS mm, so
 label maps written as NIfTI overlay the images in any viewer.
 
+Multi-frame (enhanced MR, legacy-converted) files are read frame by frame: each frame becomes a
+header of its own, named ``file.dcm#k``, holding the file's attributes with those of its shared and
+per-frame functional groups under their single-frame keywords (position, orientation, spacing,
+trigger delay, inversion and echo times, rescale; :data:`_FRAME_TAGS`), so every rule below applies
+to frames as to files.
+
 Integrity policy: a folder that is slightly broken gives a one-line ``ValueError`` naming the
 file(s), never a silently different image.
 
