@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["AUTO", "MODEL_NAMES", "WEIGHTS_DIR", "auto_model", "resolve_model_path"]
+__all__ = ["AUTO", "MODEL_NAMES", "WEIGHTS_DIR", "auto_model", "cine_model_for", "resolve_model_path"]
 
 #: the folder of shipped weights
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -53,6 +53,24 @@ def auto_model(shape: tuple[int, ...], trigger_times_ms: Sequence[float] = ()) -
     distinct = len({round(float(t), 1) for t in trigger_times_ms})
     cine = frames >= CINE_MIN_FRAMES or (frames >= CINE_MIN_TRIGGERS and distinct >= CINE_MIN_TRIGGERS)
     return "cine" if cine else "default"
+
+
+def cine_model_for(model: str | Path) -> str:
+    """The model for short-axis cines in a run whose segmentation model is ``model``.
+
+    Parameters
+    ----------
+    model : str or pathlib.Path
+        The run's segmentation model: a shipped name or a file.
+
+    Returns
+    -------
+    str
+        ``"cine"`` when ``model`` is the shipped default (under either of its names): the cine
+        model is more accurate on cine; else ``model`` itself (a model the user chose runs on
+        every series).
+    """
+    return "cine" if str(model) in ("default", "anycontrast") else str(model)
 
 
 def resolve_model_path(model: str | Path) -> Path:

@@ -54,6 +54,7 @@ from distributed import Client, Future, KilledWorker, LocalCluster, as_completed
 from tqdm import tqdm
 
 from cmrseg.mapping.ecv import check_haematocrit
+from cmrseg.models.shipped import cine_model_for
 from cmrseg.predict import Predictor
 from cmrseg.workflows.cohort_results import CohortResult, CohortStudy, StudyOutcome, read_outcome, write_cohort
 from cmrseg.workflows.study import StudyResult, run_study
@@ -186,7 +187,7 @@ def process_study(dicom_dir: Path, out_dir: Path, hct: float | None, model: str)
     -------
     StudyResult
     """
-    cine = _cached_predictor("cine") if model in ("default", "anycontrast") else None
+    cine = _cached_predictor(cine_model_for(model)) if cine_model_for(model) != model else None
     return run_study(dicom_dir, out_dir, hct=hct, model=model, predictor=_cached_predictor(model), cine_predictor=cine)
 
 

@@ -63,6 +63,7 @@ from cmrseg.io.series import ClassifiedSeries, discover_series
 from cmrseg.labels import FOREGROUND, Label
 from cmrseg.mapping.ecv import check_haematocrit, map_quality, region_median
 from cmrseg.mapping.series import MappingSeries
+from cmrseg.models.shipped import cine_model_for
 from cmrseg.predict import Predictor
 from cmrseg.preprocess import normalise_intensity
 from cmrseg.report.figures import save_figure
@@ -104,12 +105,11 @@ class _Run:
         self.pipeline = PipelineOptions()
         self.used: dict[str, str] = {}  # role -> model name
         self._predictors = {"segmentation": predictor, "cine segmentation": cine_predictor or predictor}
-        self.kind = ""  # the kind of the series being segmented
 
-    def predictor(self) -> Predictor:
-        """The model for the series at hand (``kind``): the cine model for a short-axis cine, the
-        default for the others; the one given, or loaded on first use."""
-        role = "cine segmentation" if self.kind == "sax_cine" else "segmentation"
+    def predictor(self, kind: str) -> Predictor:
+        """The model for a series of ``kind``: the cine model for a short-axis cine, the default
+        for the others; the one given, or loaded on first use."""
+        role = "cine segmentation" if kind == "sax_cine" else "segmentation"
         name = self.cine_model if role == "cine segmentation" else self.model
         if self._predictors[role] is None:
             self._predictors[role] = Predictor(name)
@@ -200,7 +200,7 @@ def _uncertainty(predictor: Predictor, volume: np.ndarray, labels: np.ndarray) -
 def _segment(run: _Run, item: ClassifiedSeries, res: SeriesResult) -> tuple[Image, np.ndarray]:
     """The first step of the segmenting chains: the image and its labels; ValueError without a heart."""
     image = _read(run, item)
-    labels = run.predictor().predict_array(image.array)
+    labels = run.predictor(item.kind).predict_array(image.array)
     if not np.isin(labels, FOREGROUND).any():
         raise ValueError("the segmentation found no heart (no RV, myocardium or LV in any image)")
     res.steps.append("segmentation")
@@ -210,7 +210,7 @@ def _segment(run: _Run, item: ClassifiedSeries, res: SeriesResult) -> tuple[Imag
 def _after_segmentation(run: _Run, res: SeriesResult, image: Image, labels: np.ndarray, frame: int) -> None:
     """The steps every segmented series shares: uncertainty, DICOM-SEG, overlays (of ``frame``)."""
     volume, lab = _frames(image.array)[..., frame], _frames(labels)[..., frame]
-    check = _attempt(res, "uncertainty", _uncertainty, run.predictor(), volume, lab)
+    check = _attempt(res, "uncertainty", _uncertainty, run.predictor(res.kind), volume, lab)
     res.qc += [check] if check is not None else []
     _attempt(res, "DICOM-SEG", _write_seg, run, res, LabelMap.like(image, labels))
     _attempt(res, "figures", _overlays, run, res, volume, lab, f"{res.kind} {res.number}, frame {frame}")
@@ -316,7 +316,7 @@ def _process(
     SeriesNumber of each SeriesInstanceUID, to name it on the others."""
     tag = f"{index:02d}_{item.kind}_{item.number if item.number is not None else 'x'}"
     res = SeriesResult(item.uid, item.number, item.description, item.kind, item.reason, tag)
-    chain, run.kind = _CHAINS.get(item.kind), item.kind
+    chain = _CHAINS.get(item.kind)
     if chain is None:
         res.status, res.reason = "skipped", _SKIPPED.get(item.kind, "no chain for this kind")
         res.reason += f" ({item.reason})" if item.kind == "other" else ""
@@ -495,7 +495,7 @@ def run_study(
     folder, out = Path(dicom_dir), Path(out_dir)
     started = datetime.now(UTC)
     found = discover_series(folder)
-    cine_model = cine_model or ("cine" if model in ("default", "anycontrast") else model)
+    cine_model = cine_model or cine_model_for(model)
     run, done = _Run(folder, (model, cine_model), predictor, cine_predictor), []
     params = _parameters(run, out, hct, overwrite)
 
