@@ -512,7 +512,9 @@ def to_multiframe(files: list[Path], out: Path, per_frame_geometry: bool = True)
     for keyword in (
         "PatientName", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SeriesNumber", "SeriesDescription",
         "FrameOfReferenceUID", "Modality", "Rows", "Columns", "SamplesPerPixel", "PhotometricInterpretation",
-        "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation",
+        "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation", "PatientBirthDate", "PatientSex",
+        "StudyDate", "StudyTime", "StudyID", "AccessionNumber", "ReferringPhysicianName", "Manufacturer",
+        "PositionReferenceIndicator",
     ):  # fmt: skip
         if keyword in first:
             setattr(ds, keyword, first.data_element(keyword).value)

@@ -135,3 +135,22 @@ def test_predict_cli_names_the_model_auto_chose(tmp_path, capsys):
     ]
     same = read_labels(tmp_path / "out" / "cine.nii.gz").array[..., 0]
     np.testing.assert_array_equal(same, Predictor("cine", device="cpu").predict_array(stack.array))
+
+
+def test_predictors_on_one_file_share_one_loaded_network(tmp_path):
+    """A study builds a guide and a guided predictor per mapping series: the weights load once per
+    process, and a file replaced on disk is loaded anew."""
+    import shutil
+    import time
+
+    from cmrseg.models.shipped import resolve_model_path
+
+    first, second = Predictor("cine", device="cpu"), Predictor("cine", device="cpu", invert="on")
+    assert first.net is second.net
+    assert Predictor("default", device="cpu").net is not first.net
+    copy = tmp_path / "model.pt"
+    shutil.copy(resolve_model_path("cine"), copy)
+    loaded = Predictor(copy, device="cpu").net
+    time.sleep(0.01)
+    shutil.copy(resolve_model_path("default"), copy)  # replaced: another mtime and size
+    assert Predictor(copy, device="cpu").net is not loaded

@@ -35,15 +35,27 @@ Parametric map
     RealWorldValueMapping with slope 1 and intercept 0. Failed fits stay NaN: IEEE 754 NaN
     is valid in Float Pixel Data (OF, PS3.5 section 8; CP-2352), and the window and
     RealWorldValueMapping range are taken from the finite values.
+
+Multi-frame (enhanced) sources
+    A source series stored as one multi-frame file (Enhanced MR, Legacy Converted Enhanced MR:
+    Philips and Siemens XA exports) is referenced frame by frame: every output frame names the
+    file's SOPInstanceUID and its ReferencedFrameNumber. highdicom matches a multi-frame source
+    by position only and lists every frame at that position, so the references are rewritten
+    after it: a SEG frame of phase ``t`` references the one source frame of phase ``t`` at its
+    position, a map frame every frame at its position (all inversion times). Positions and
+    orientation copied from the source are rewritten as valid decimal strings (<= 16
+    characters). A series spread over several multi-frame files is refused in one line (a SEG
+    or map built by highdicom references one multi-frame image).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +66,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.sr.coding import Code
-from pydicom.valuerep import DA, TM
+from pydicom.valuerep import DA, TM, DSfloat
 
 from cmrseg import __version__
 from cmrseg.image import Image, LabelMap
@@ -99,27 +111,61 @@ _DATES = {"PatientBirthDate": DA, "StudyDate": DA, "StudyTime": TM}  # what high
 
 @dataclass(frozen=True)
 class _Grid:
-    """A source series: its image and the file of each (slice position, frame)."""
+    """A source series: its image and the file (and frame) of each (slice position, frame)."""
 
     image: Image
-    paths: list[list[Path]]  # [z][t], in the image's array order
+    paths: list[list[Path]]  # [z][t], in the image's array order: the file holding each image
+    frames: list[list[int]] | None = None  # [z][t] 1-based frame numbers when the source is one multi-frame file
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
         """``(X, Y, Z, T)``: columns, rows, slice positions, frames per position."""
         return (*self.image.shape[:2], len(self.paths), len(self.paths[0]))
 
+    def names(self) -> list[list[str]]:
+        """``[z][t]`` image names as :mod:`cmrseg.io.dicom` gives them: the file name, ``#k`` for frame k."""
+        if self.frames is None:
+            return [[p.name for p in col] for col in self.paths]
+        return [
+            [f"{p.name}#{k}" for p, k in zip(*cols, strict=True)] for cols in zip(self.paths, self.frames, strict=True)
+        ]
+
+
+def _frame_number(name: str) -> tuple[str, int | None]:
+    """``cine.dcm#3`` (frame 3 of a multi-frame file, as :mod:`cmrseg.io.dicom` names it) -> ``("cine.dcm", 3)``."""
+    stem, sep, number = name.rpartition("#")
+    return (stem, int(number)) if sep and number.isdigit() else (name, None)
+
+
+def _grid(image: Image, file_of: Callable[[str], Path]) -> _Grid:
+    """The grid of ``image``, whose ``metadata["files"]`` names its images as read (``file#k`` for
+    frame k of a multi-frame file); ``file_of`` maps a file name to its path."""
+
+    def file_and_frame(name: str) -> tuple[str, int | None]:
+        try:
+            if file_of(name).is_file():  # a file whose name holds a '#'
+                return name, None
+        except KeyError:
+            pass
+        return _frame_number(name)
+
+    split = [[file_and_frame(name) for name in col] for col in image.metadata["files"]]
+    paths = [[file_of(name) for name, _ in col] for col in split]
+    if all(frame is None for col in split for _, frame in col):
+        return _Grid(image, paths)
+    files = {p for col in paths for p in col}
+    if len(files) > 1 or any(frame is None for col in split for _, frame in col):
+        raise ValueError(
+            f"the source series is stored in {len(files)} files, some of them multi-frame: cmrseg writes "
+            "DICOM-SEG and parametric maps on single-frame images or on one multi-frame file"
+        )
+    return _Grid(image, paths, [[int(frame or 0) for _, frame in col] for col in split])
+
 
 def _grid_from_folder(folder: Path, series: str | None) -> _Grid:
     image = read_dicom_folder(folder, series)
     source = Path(image.metadata["source"])
-    paths = [[source / name for name in col] for col in image.metadata["files"]]
-    if any("#" in p.name and not p.is_file() for col in paths for p in col):  # frames: cmrseg.io.dicom
-        raise ValueError(
-            "the source series is stored as multi-frame (enhanced) DICOM: cmrseg reads it, but writes "
-            "DICOM-SEG and parametric maps only on single-frame source images"
-        )
-    return _Grid(image, paths)
+    return _grid(image, lambda name: source / name)
 
 
 def _grid_from_files(files: Sequence[Path | str], series: str | None) -> _Grid:
@@ -140,7 +186,7 @@ def _grid_from_files(files: Sequence[Path | str], series: str | None) -> _Grid:
                 shutil.copyfile(path, link)
             by_link[link.name] = path
         image = read_dicom_folder(tmp, series)
-    return _Grid(image, [[by_link[name] for name in col] for col in image.metadata["files"]])
+    return _grid(image, by_link.__getitem__)
 
 
 def _source_grid(source: Source, series: str | None) -> _Grid:
@@ -187,9 +233,12 @@ def _unify_frame_of_reference(headers: list[pydicom.Dataset], paths: list[Path])
 
 
 def _headers(grid: _Grid) -> list[list[pydicom.Dataset]]:
-    """Source headers ``[z][t]`` without pixel data, checked for the context a derived object copies."""
-    paths = [p for col in grid.paths for p in col]
-    headers = [pydicom.dcmread(p, stop_before_pixels=True) for p in paths]
+    """Source headers ``[z][t]`` without pixel data, checked for the context a derived object copies.
+
+    For a multi-frame source every entry is the one file's header (read once)."""
+    paths = list(dict.fromkeys(p for col in grid.paths for p in col))
+    read = {p: pydicom.dcmread(p, stop_before_pixels=True) for p in paths}
+    headers = list(read.values())
     for tag in _CONTEXT_TAGS:
         lacking = [p.name for p, ds in zip(paths, headers, strict=True) if not ds.get(tag)]
         if lacking:
@@ -197,8 +246,54 @@ def _headers(grid: _Grid) -> list[list[pydicom.Dataset]]:
     for ds in headers:
         _clear_bad_dates(ds)
     _unify_frame_of_reference(headers, paths)
-    per_position = grid.shape[3]
-    return [headers[i : i + per_position] for i in range(0, len(headers), per_position)]
+    return [[read[p] for p in col] for col in grid.paths]
+
+
+def _frame_position(ds: pydicom.Dataset, frame: int) -> list[float]:
+    """ImagePositionPatient of frame ``frame`` (1-based) of a multi-frame image."""
+    for groups in (ds.get("PerFrameFunctionalGroupsSequence"), ds.get("SharedFunctionalGroupsSequence")):
+        group = groups[frame - 1 if len(groups) > 1 else 0] if groups else None
+        if group is not None and "PlanePositionSequence" in group:
+            return [float(v) for v in group.PlanePositionSequence[0].ImagePositionPatient]
+    raise ValueError(f"frame {frame} of the multi-frame source has no ImagePositionPatient")
+
+
+def _multiframe_geometry(grid: _Grid, header: pydicom.Dataset, t: int) -> dict:
+    """highdicom arguments that place one output frame per slice position on frame ``t`` of a
+    multi-frame source (``plane_positions``: highdicom cannot tell frames at one position apart)."""
+    assert grid.frames is not None
+    positions = [_frame_position(header, col[t]) for col in grid.frames]
+    return {"plane_positions": [hd.PlanePositionSequence(hd.CoordinateSystemNames.PATIENT, p) for p in positions]}
+
+
+def _short_ds(item: pydicom.Dataset, keyword: str) -> None:
+    """Rewrite a decimal-string attribute copied from the source within DICOM's 16 characters
+    (some writers store ``repr`` of a float: ``-0.45037561930886794`` is invalid DS)."""
+    item[keyword].value = [DSfloat(float(v), auto_format=True) for v in item[keyword].value]
+
+
+def _refer_frames(obj: pydicom.Dataset, grid: _Grid, header: pydicom.Dataset, frames_at: list[list[int]]) -> None:
+    """Make every output frame reference exactly ``frames_at[z]``, the source frames of its slice position ``z``.
+
+    highdicom matches a multi-frame source by position only and references every frame there; a
+    cine file holds one frame per phase at each position, and a SEG frame segments one of them."""
+    assert grid.frames is not None
+    positions = np.array([_frame_position(header, col[0]) for col in grid.frames])
+    shared = obj.SharedFunctionalGroupsSequence[0]
+    if "PlaneOrientationSequence" in shared:
+        _short_ds(shared.PlaneOrientationSequence[0], "ImageOrientationPatient")
+    for item in obj.PerFrameFunctionalGroupsSequence:
+        _short_ds(item.PlanePositionSequence[0], "ImagePositionPatient")
+        here = np.asarray(item.PlanePositionSequence[0].ImagePositionPatient, float)
+        z = int(np.argmin(np.abs(positions - here).sum(1)))
+        derivation = item.DerivationImageSequence[0]
+        template = derivation.SourceImageSequence[0]
+        references = []
+        for frame in frames_at[z]:
+            reference = copy.deepcopy(template)
+            reference.ReferencedFrameNumber = frame
+            references.append(reference)
+        derivation.SourceImageSequence = references
 
 
 def _labels_grid(labels: LabelMap | np.ndarray, grid: _Grid) -> np.ndarray:
@@ -209,7 +304,7 @@ def _labels_grid(labels: LabelMap | np.ndarray, grid: _Grid) -> np.ndarray:
             f"label map of shape {arr.shape} does not match the source series grid {grid.image.shape} (X, Y[, Z[, T]])"
         )
     files = labels.metadata.get("files") if isinstance(labels, LabelMap) else None
-    if files is not None and [[Path(n).name for n in c] for c in files] != [[p.name for p in c] for c in grid.paths]:
+    if files is not None and [[Path(n).name for n in c] for c in files] != grid.names():
         raise ValueError("the label map was read from other source files than the source series given")
     if not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"a label map must have an integer dtype, got {arr.dtype}")
@@ -275,8 +370,9 @@ def _segmentation(
     grid: _Grid, headers: list[list[pydicom.Dataset]], numbers: np.ndarray, descriptions: list, t: int, series: dict
 ) -> hd.seg.Segmentation:
     """SEG instance of phase ``t``: a frame per slice position and segment, each referencing its source image."""
-    return hd.seg.Segmentation(
-        source_images=[col[t] for col in headers],
+    multiframe = grid.frames is not None
+    seg = hd.seg.Segmentation(
+        source_images=[headers[0][0]] if multiframe else [col[t] for col in headers],
         pixel_array=np.ascontiguousarray(numbers[:, :, :, t].transpose(2, 1, 0)),  # (Z, rows, cols)
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
         segment_descriptions=descriptions,
@@ -290,7 +386,11 @@ def _segmentation(
         content_description=_phase_text(grid, t),
         omit_empty_frames=False,  # every source image gets its frame of every segment
         **series,
+        **(_multiframe_geometry(grid, headers[0][0], t) if multiframe else {}),
     )
+    if multiframe:
+        _refer_frames(seg, grid, headers[0][0], [[col[t]] for col in grid.frames])  # type: ignore[union-attr]
+    return seg
 
 
 def write_dicom_seg(
@@ -403,14 +503,22 @@ def _frame_anatomy() -> Dataset:
 
 def _parametric_map(
     planes: np.ndarray,
+    grid: _Grid,
     headers: list[list[pydicom.Dataset]],
     mapping: hd.pm.RealWorldValueMapping,
     series_description: str,
 ) -> hd.pm.ParametricMap:
-    """The map instance: frame ``z`` of ``planes`` references every image ``headers[z]`` at position ``z``."""
-    first, further = [col[0] for col in headers], [ds for col in headers for ds in col[1:]]
+    """The map instance: frame ``z`` of ``planes`` references every image ``headers[z]`` at position ``z``
+    (for a multi-frame source: every frame of the file at position ``z``)."""
+    multiframe = grid.frames is not None
+    if multiframe:
+        first, further = [headers[0][0]], []
+    else:
+        first, further = [col[0] for col in headers], [ds for col in headers for ds in col[1:]]
     low, high = np.percentile(planes[np.isfinite(planes)], [1, 99])
-    window = hd.VOILUTTransformation(window_center=float(low + high) / 2, window_width=max(float(high - low), 1e-3))
+    window = hd.VOILUTTransformation(
+        window_center=float(low + high) / 2, window_width=max(float(high - low), 1.0)
+    )  # DICOM: >= 1 for LINEAR
     private = mapping.QuantityDefinitionSequence[0].ConceptCodeSequence[0].CodingSchemeDesignator == _PRIVATE_SCHEME
     pm = hd.pm.ParametricMap(
         source_images=first,
@@ -433,7 +541,10 @@ def _parametric_map(
         coding_schemes=[hd.coding_schemes.CodingSchemeIdentificationItem(_PRIVATE_SCHEME, name="cmrseg codes")]
         if private
         else None,
+        **(_multiframe_geometry(grid, headers[0][0], 0) if multiframe else {}),
     )
+    if multiframe:
+        _refer_frames(pm, grid, headers[0][0], grid.frames)  # type: ignore[arg-type]
     pm.SharedFunctionalGroupsSequence[0].FrameAnatomySequence = [_frame_anatomy()]
     return pm
 
@@ -491,6 +602,6 @@ def write_parametric_map(
     mapping = _value_mapping(quantity, code, unit_code, planes)
     description = (series_description or f"cmrseg {quantity} map")[:64]
     with _quiet_source_uids():
-        pm = _parametric_map(planes, _headers(grid), mapping, description)
+        pm = _parametric_map(planes, grid, _headers(grid), mapping, description)
         atomic_write(out, lambda tmp: pm.save_as(tmp))
     return out

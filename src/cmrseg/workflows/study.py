@@ -151,8 +151,17 @@ def _read(run: _Run, item: ClassifiedSeries) -> Image:
 def _sources(run: _Run, image: Image) -> list[Path] | Path:
     """The source files of ``image`` (in one folder, as usual), else the study folder to search."""
     folder = Path(image.metadata.get("source", ""))
-    files = [folder / name for col in image.metadata.get("files", []) for name in col]
+    files = _files(folder, image.metadata.get("files", []))
     return files if files and all(f.is_file() for f in files) else run.folder
+
+
+def _files(folder: Path, names: list[list[str]]) -> list[Path]:
+    """The files holding the images ``names`` (``cine.dcm#3`` is frame 3 of ``cine.dcm``), each once."""
+    return list(
+        dict.fromkeys(
+            folder / name.rpartition("#")[0] if "#" in name else folder / name for col in names for name in col
+        )
+    )
 
 
 def _write_seg(run: _Run, res: SeriesResult, labels: LabelMap) -> None:
@@ -167,7 +176,7 @@ def _write_seg(run: _Run, res: SeriesResult, labels: LabelMap) -> None:
         (run.tmp / name).mkdir(parents=True, exist_ok=True)
         for z, col in enumerate(labels.metadata["files"]):
             part = f"{name}/slice_{z:02d}"
-            files = write_dicom_seg(cine[:, :, z : z + 1], [source / f for f in col], run.tmp / part, description)
+            files = write_dicom_seg(cine[:, :, z : z + 1], _files(source, [col]), run.tmp / part, description)
             res.outputs += [f"{part}/{f.name}" for f in files]
     res.steps.append("DICOM-SEG")
 
