@@ -232,9 +232,29 @@ def test_killed_worker_has_its_study_retried(tmp_path):
     (root / "s3.kill").write_text("2")
     result = run_cohort(root, tmp_path / "out", workers=2, progress=False, runner=standin.dying_study)
     assert (root / "s2.died").read_text() == "x" and (root / "s3.died").read_text() == "xx"
-    assert [(s.study, s.status) for s in result.studies] == [("s1", "complete"), ("s2", "complete"), ("s3", "failed")]
+    assert [(s.study, s.status) for s in result.studies] == [
+        ("s1", "complete"),
+        ("s2", "complete"),
+        ("s3", "failed"),
+    ], [(s.study, s.reason) for s in result.studies]
     assert result.failed[0].reason.startswith("the worker running it died 2 times (killed, or out of memory")
     assert sorted(p.name for p in (tmp_path / "out" / "studies").iterdir()) == ["s1", "s2"]  # no temporary left
+
+
+def test_a_study_task_run_again_after_its_study_finished_reads_it_back(tmp_path):
+    """Dask reruns a finished task whose worker died before its result was collected: the rerun
+    returns what the first run wrote instead of failing on the existing output."""
+    standin.write_cine_study(tmp_path / "exports" / "s1")
+    (first,) = run_cohort(
+        tmp_path / "exports", tmp_path / "out", workers=1, progress=False, runner=standin.disc_study
+    ).studies
+
+    def must_not_run(*args):
+        raise AssertionError("a finished study ran again")
+
+    (study,) = list_studies(tmp_path / "exports")
+    again = cohort._study_task(study, tmp_path / "out", "default", must_not_run)
+    assert (again.study, again.status, again.reason) == (first.study, "complete", first.reason)
 
 
 _KILLED_RUN = """

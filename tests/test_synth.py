@@ -144,3 +144,23 @@ def test_synthesis_of_a_slice_with_a_tiny_heart(slice_):
     for modality in ("molli", "t1map", "t2prep", "t2map", "spinlock", "t1rhomap"):
         out = synthesise(image, labels, np.random.default_rng(0), modality)
         assert out.image.shape == image.shape and np.isfinite(out.image).all()
+
+
+def test_randomise_scale_changes_how_often_a_slice_is_randomised(slice_):
+    """``scale`` multiplies the synthesis and contrast probabilities: 0 leaves every sample as it
+    is, 2 randomises (about) twice as often; the config refuses a negative factor."""
+    from cmrseg.train.config import config_from_dict
+
+    image, labels = slice_
+    r = ContrastRandomiser(0.2, 0.0, 0.0)
+
+    def changed(scale: float) -> int:
+        return sum(
+            not np.array_equal(r(image, labels, np.random.default_rng(s), scale)[0], image) for s in range(200)
+        )
+
+    assert changed(0.0) == 0
+    once, twice = changed(1.0), changed(2.0)
+    assert 25 <= once <= 55 and 65 <= twice <= 100, (once, twice)
+    with pytest.raises(ValueError, match="randomise_scale"):
+        config_from_dict({"data": ["d"], "output": "o", "randomise_scale": {"acdc": -1}})

@@ -40,7 +40,9 @@ class TrainConfig:
     ``test_subjects``) are held out of training and validation altogether, the test split of the
     figures; validation is then fold ``fold``, or with ``val_folds`` >= 2 fold ``fold`` of a
     ``val_folds``-way split of the remaining subjects. ``oversample`` maps a dataset name to how
-    many times its slices appear per epoch.
+    many times its slices appear per epoch; ``randomise_scale`` maps a dataset name to a factor on
+    the synthesis and contrast probabilities of its slices (e.g. ``{acdc: 0.3}``: cine slices
+    randomised less often, so the cine contrast keeps a larger share of training).
     """
 
     data: tuple[str, ...]
@@ -64,6 +66,7 @@ class TrainConfig:
     test_subjects: tuple[str, ...] = ()
     val_folds: int = 0
     oversample: dict[str, float] | None = None
+    randomise_scale: dict[str, float] | None = None
     folds: int = 5
     fold: int = 0
     subset: str = "all"
@@ -108,6 +111,9 @@ class TrainConfig:
         for name in ("invert_probability", "contrast_probability", "synth_probability", "crop_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"config {name!r} must be in [0, 1], got {getattr(self, name)}")
+        bad = {k: v for k, v in (self.randomise_scale or {}).items() if not 0.0 <= v <= 10.0}
+        if bad:
+            raise ValueError(f"config 'randomise_scale' factors must be in [0, 10], got {bad}")
         if self.test_fold is not None and not 0 <= self.test_fold < self.folds:
             raise ValueError(f"test_fold must be in [0, folds), got {self.test_fold} with folds {self.folds}")
         if self.test_fold is not None and self.val_folds < 2 and self.fold == self.test_fold:

@@ -218,9 +218,11 @@ class _TorchSlices(torch.utils.data.Dataset):
         randomiser: ContrastRandomiser | None = None,
         labelled: dict[str, tuple[int, ...]] | None = None,
         num_classes: int = 4,
+        randomise_scale: dict[str, float] | None = None,
     ) -> None:
         self.slices, self.augmenter, self.seed, self.randomiser = slices, augmenter, seed, randomiser
         self.labelled, self.num_classes = labelled or {}, num_classes
+        self.randomise_scale = randomise_scale or {}
 
     def __len__(self) -> int:
         return len(self.slices)
@@ -232,7 +234,8 @@ class _TorchSlices(torch.utils.data.Dataset):
         if self.augmenter is not None:
             rng = np.random.default_rng([self.seed, epoch, index])
             if self.randomiser is not None:
-                image, label = self.randomiser(image, label, rng)
+                scale = self.randomise_scale.get(str(self.slices.case[index]), 1.0)
+                image, label = self.randomiser(image, label, rng, scale)
             image, label = self.augmenter(image, label, rng)
         classes = self.labelled.get(str(self.slices.case[index]), range(self.num_classes))
         labelled = torch.zeros(self.num_classes, dtype=torch.bool)
@@ -290,6 +293,7 @@ def make_loaders(
     train_slices: SliceSet,
     val_slices: SliceSet | None,
     labelled: dict[str, tuple[int, ...]] | None = None,
+    randomise_scale: dict[str, float] | None = None,
 ) -> tuple[DataLoader, DataLoader | None]:
     """Training and validation loaders; ``labelled`` maps a case id to the classes its dataset labels
     (cases not in it label every class), so each sample's loss and Dice use only those.
@@ -305,6 +309,8 @@ def make_loaders(
         Validation slices: in order, not augmented.
     labelled : dict of str to tuple of int, optional
         Case id -> the classes its dataset labels.
+    randomise_scale : dict of str to float, optional
+        Case id -> the factor on the synthesis and contrast probabilities of its slices (1 if absent).
 
     Returns
     -------
@@ -313,7 +319,9 @@ def make_loaders(
     """
     aug = Augmenter(config.augment, config.invert_probability)
     train = DataLoader(
-        _TorchSlices(train_slices, aug, config.seed, randomiser_of(config), labelled, config.model.num_classes),
+        _TorchSlices(
+            train_slices, aug, config.seed, randomiser_of(config), labelled, config.model.num_classes, randomise_scale
+        ),
         batch_size=config.batch_size,
         sampler=EpochSampler(len(train_slices), config.seed, shuffle=True),
         num_workers=config.num_workers,

@@ -36,13 +36,18 @@ class ContrastRandomiser:
         return bool(self.contrast_probability or self.synth_probability or self.crop_probability)
 
     def __call__(
-        self, image: np.ndarray, labels: np.ndarray, rng: np.random.Generator
+        self, image: np.ndarray, labels: np.ndarray, rng: np.random.Generator, scale: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
-        image, labels, _ = self.apply(image, labels, rng)
+        image, labels, _ = self.apply(image, labels, rng, scale=scale)
         return image, labels
 
     def apply(
-        self, image: np.ndarray, labels: np.ndarray, rng: np.random.Generator, masks: tuple[np.ndarray, ...] = ()
+        self,
+        image: np.ndarray,
+        labels: np.ndarray,
+        rng: np.random.Generator,
+        masks: tuple[np.ndarray, ...] = (),
+        scale: float = 1.0,
     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """Like calling it, with more masks (e.g. a guide) cropped alike.
 
@@ -56,6 +61,9 @@ class ContrastRandomiser:
             Source of every random number.
         masks : tuple of numpy.ndarray
             Further ``(H, W)`` label maps to crop with ``labels``.
+        scale : float
+            Multiplies the synthesis and contrast probabilities for this sample (capped at 1), e.g.
+            less randomisation on the slices of one dataset (``TrainConfig.randomise_scale``).
 
         Returns
         -------
@@ -74,8 +82,8 @@ class ContrastRandomiser:
                 image = normalise_intensity(image) if image.max() > image.min() else image
                 labels = crop_to(labels, window, nearest=True)
                 masks = [crop_to(m, window, nearest=True) for m in masks]
-        if self.synth_probability and rng.random() < self.synth_probability:
+        if self.synth_probability and rng.random() < min(1.0, scale * self.synth_probability):
             return synthesise(image, labels, rng).image, labels, masks
-        if self.contrast_probability and rng.random() < self.contrast_probability:
+        if self.contrast_probability and rng.random() < min(1.0, scale * self.contrast_probability):
             return randomise_contrast(image, labels, rng), labels, masks
         return image, labels, masks

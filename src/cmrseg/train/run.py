@@ -88,7 +88,8 @@ def _loaders(config: TrainConfig, train_parts: list, val_parts: list) -> tuple:
     )
     log.info("training on %d slices, validating on %d", len(train_slices), len(val_slices) if val_slices else 0)
     labelled = {c.id: tuple(ds.labelled_classes) for ds, cases in (*train_parts, *val_parts) for c in cases}
-    return make_loaders(config, train_slices, val_slices, labelled)
+    scale = {c.id: (config.randomise_scale or {}).get(ds.name, 1.0) for ds, cases in train_parts for c in cases}
+    return make_loaders(config, train_slices, val_slices, labelled, scale)
 
 
 def _guided_loaders(config: TrainConfig, train_parts: list) -> object:

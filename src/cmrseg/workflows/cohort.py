@@ -204,8 +204,15 @@ _DIED_OTHERS = "its workers kept dying while it was queued on them (see the work
 
 
 def _study_task(study: CohortStudy, out: Path, model: str, runner: Runner) -> StudyOutcome:
-    """One study on a worker; a study that raises comes back as failed with its reason, never raised."""
+    """One study on a worker; a study that raises comes back as failed with its reason, never raised.
+
+    Idempotent: a study already complete (its DONE written) is read back, not run again. Dask keeps
+    a task's result in the worker's memory; when that worker dies after the study finished and
+    before the result reached this process, the scheduler runs the task again."""
     folder, started = out / "studies" / study.study, time.perf_counter()
+    finished = read_outcome(study, folder)
+    if finished is not None:
+        return finished
     with open(out / _LEDGER / study.study, "ab") as fh:  # one byte per start: deaths it really caused
         fh.write(b"x")
     try:
