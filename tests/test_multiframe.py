@@ -195,6 +195,21 @@ def test_dciodvfy_finds_no_errors_on_outputs_of_an_enhanced_source(oblique_cine,
         assert not [line for line in lines if line.startswith("Error")], f"{out.name}: {lines}"
 
 
+def test_dicom_seg_on_a_source_without_its_type2_patient_attributes(oblique_cine, tmp_path):
+    """An anonymiser removed PatientBirthDate, PatientSex and StudyDate (Type 2: they must be there,
+    maybe empty): the SEG is still written, with them empty (the 200-study benchmark found this)."""
+    from cmrseg.io.dicom_out import write_dicom_seg
+
+    path, _, labels = oblique_cine
+    ds = pydicom.dcmread(path)
+    for keyword in ("PatientBirthDate", "PatientSex", "StudyDate", "AccessionNumber"):
+        delattr(ds, keyword)
+    ds.save_as(path)
+    (first, *_) = write_dicom_seg(labels, path.parent, tmp_path / "seg")
+    seg = pydicom.dcmread(first)
+    assert seg.PatientBirthDate == "" and seg.StudyDate == "" and seg.PatientID == ds.PatientID
+
+
 def test_outputs_refused_on_a_series_in_several_enhanced_files(cine, tmp_path):
     from cmrseg.io.dicom_out import write_dicom_seg
 

@@ -155,9 +155,7 @@ def test_randomise_scale_changes_how_often_a_slice_is_randomised(slice_):
     r = ContrastRandomiser(0.2, 0.0, 0.0)
 
     def changed(scale: float) -> int:
-        return sum(
-            not np.array_equal(r(image, labels, np.random.default_rng(s), scale)[0], image) for s in range(200)
-        )
+        return sum(not np.array_equal(r(image, labels, np.random.default_rng(s), scale)[0], image) for s in range(200))
 
     assert changed(0.0) == 0
     once, twice = changed(1.0), changed(2.0)

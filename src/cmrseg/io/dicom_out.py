@@ -204,8 +204,19 @@ def _quiet_source_uids() -> Iterator[None]:
         yield
 
 
+#: Type 2 patient / study attributes that highdicom copies from the source: present, maybe empty
+_TYPE2 = (
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime", "StudyID",
+    "AccessionNumber", "ReferringPhysicianName",
+)  # fmt: skip
+
+
 def _clear_bad_dates(ds: pydicom.Dataset) -> None:
-    """Blank copied dates and times that are not valid (anonymised ``00000000``, ``20120000``)."""
+    """Blank copied dates and times that are not valid (anonymised ``00000000``, ``20120000``), and
+    add the Type 2 attributes an anonymiser removed, empty (highdicom needs them present)."""
+    for keyword in _TYPE2:
+        if keyword not in ds:
+            setattr(ds, keyword, "")
     for tag, parse in _DATES.items():
         try:
             if ds.get(tag):
