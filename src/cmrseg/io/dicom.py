@@ -50,7 +50,7 @@ from pydicom.uid import UID
 
 from cmrseg.image import Image
 
-__all__ = ["read_dicom_folder", "list_series", "SeriesInfo", "dicom_affine"]
+__all__ = ["read_dicom_folder", "list_series", "SeriesInfo", "dicom_affine", "frame_value"]
 
 _UNKNOWN = "unknown"  # series key of images without a SeriesInstanceUID
 _DICOMDIR = "1.2.840.10008.1.3.10"
@@ -191,6 +191,16 @@ def _group_value(item: Any, keywords: tuple[str, ...]) -> Any:
     return None
 
 
+def frame_value(ds: pydicom.Dataset, frame: int, keyword: str) -> Any:
+    """The single-frame attribute ``keyword`` (e.g. ``ImagePositionPatient``) of frame ``frame``
+    (1-based) of a multi-frame image, from its per-frame functional groups, else the shared ones;
+    None when neither has it. Keywords: those of :data:`_FRAME_TAGS`."""
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence") or []
+    shared = ds.get("SharedFunctionalGroupsSequence") or [pydicom.Dataset()]
+    value = _group_value(per_frame[frame - 1], _FRAME_TAGS[keyword]) if len(per_frame) >= frame else None
+    return _group_value(shared[0], _FRAME_TAGS[keyword]) if value is None else value
+
+
 def _frame_views(path: Path, ds: pydicom.Dataset) -> list[tuple[Path, pydicom.Dataset]]:
     """A multi-frame image as one header per frame (``file.dcm#3``: its third frame); a single frame as is."""
     try:
@@ -199,18 +209,13 @@ def _frame_views(path: Path, ds: pydicom.Dataset) -> list[tuple[Path, pydicom.Da
         return [(path, ds)]  # malformed: the header checks name it
     if n <= 1:
         return [(path, ds)]
-    shared = ds.get("SharedFunctionalGroupsSequence") or [pydicom.Dataset()]
     per_frame = ds.get("PerFrameFunctionalGroupsSequence") or []
     if len(per_frame) not in (0, n):
         raise ValueError(f"{len(per_frame)} per-frame functional groups for {n} frames")
     views = []
     for k in range(n):
-        flat = {}
-        for keyword, sources in _FRAME_TAGS.items():
-            value = _group_value(per_frame[k], sources) if per_frame else None
-            value = _group_value(shared[0], sources) if value is None else value
-            if value is not None:
-                flat[keyword] = value
+        flat = {keyword: frame_value(ds, k + 1, keyword) for keyword in _FRAME_TAGS}
+        flat = {keyword: value for keyword, value in flat.items() if value is not None}
         views.append((Path(f"{path}#{k + 1}"), _FrameView(ds, k, flat)))
     return views
 

@@ -71,7 +71,7 @@ from pydicom.valuerep import DA, TM, DSfloat
 from cmrseg import __version__
 from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import atomic_directory, atomic_write, check_output
-from cmrseg.io.dicom import read_dicom_folder
+from cmrseg.io.dicom import frame_value, read_dicom_folder
 from cmrseg.labels import LABEL_COLOURS, Label, unknown_label_values
 
 __all__ = ["write_dicom_seg", "write_parametric_map", "SEGMENT_CODES", "QUANTITIES"]
@@ -262,11 +262,10 @@ def _headers(grid: _Grid) -> list[list[pydicom.Dataset]]:
 
 def _frame_position(ds: pydicom.Dataset, frame: int) -> list[float]:
     """ImagePositionPatient of frame ``frame`` (1-based) of a multi-frame image."""
-    for groups in (ds.get("PerFrameFunctionalGroupsSequence"), ds.get("SharedFunctionalGroupsSequence")):
-        group = groups[frame - 1 if len(groups) > 1 else 0] if groups else None
-        if group is not None and "PlanePositionSequence" in group:
-            return [float(v) for v in group.PlanePositionSequence[0].ImagePositionPatient]
-    raise ValueError(f"frame {frame} of the multi-frame source has no ImagePositionPatient")
+    position = frame_value(ds, frame, "ImagePositionPatient")
+    if position is None:  # the reader refused such a file already; a file changed since
+        raise ValueError(f"frame {frame} of the multi-frame source has no ImagePositionPatient")
+    return [float(v) for v in position]
 
 
 def _multiframe_geometry(grid: _Grid, header: pydicom.Dataset, t: int) -> dict:
