@@ -50,7 +50,7 @@ from pydicom.uid import UID
 
 from cmrseg.image import Image
 
-__all__ = ["read_dicom_folder", "list_series", "SeriesInfo", "dicom_affine", "frame_value"]
+__all__ = ["read_dicom_folder", "list_series", "SeriesInfo", "dicom_affine", "frame_value", "split_frame_name"]
 
 _UNKNOWN = "unknown"  # series key of images without a SeriesInstanceUID
 _DICOMDIR = "1.2.840.10008.1.3.10"
@@ -189,6 +189,13 @@ def _group_value(item: Any, keywords: tuple[str, ...]) -> Any:
                     value = sub[keyword].value
                     return value[0] if keyword in _FIRST_OF else value
     return None
+
+
+def split_frame_name(name: str) -> tuple[str, int | None]:
+    """``cine.dcm#3`` (frame 3 of a multi-frame file, as this reader names frames in
+    ``metadata["files"]``) -> ``("cine.dcm", 3)``; a single-frame file's name -> ``(name, None)``."""
+    stem, sep, number = name.rpartition("#")
+    return (stem, int(number)) if sep and number.isdigit() else (name, None)
 
 
 def frame_value(ds: pydicom.Dataset, frame: int, keyword: str) -> Any:

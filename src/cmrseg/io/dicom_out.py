@@ -71,7 +71,7 @@ from pydicom.valuerep import DA, TM, DSfloat
 from cmrseg import __version__
 from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import atomic_directory, atomic_write, check_output
-from cmrseg.io.dicom import frame_value, read_dicom_folder
+from cmrseg.io.dicom import frame_value, read_dicom_folder, split_frame_name
 from cmrseg.labels import LABEL_COLOURS, Label, unknown_label_values
 
 __all__ = ["write_dicom_seg", "write_parametric_map", "SEGMENT_CODES", "QUANTITIES"]
@@ -131,12 +131,6 @@ class _Grid:
         ]
 
 
-def _frame_number(name: str) -> tuple[str, int | None]:
-    """``cine.dcm#3`` (frame 3 of a multi-frame file, as :mod:`cmrseg.io.dicom` names it) -> ``("cine.dcm", 3)``."""
-    stem, sep, number = name.rpartition("#")
-    return (stem, int(number)) if sep and number.isdigit() else (name, None)
-
-
 def _grid(image: Image, file_of: Callable[[str], Path]) -> _Grid:
     """The grid of ``image``, whose ``metadata["files"]`` names its images as read (``file#k`` for
     frame k of a multi-frame file); ``file_of`` maps a file name to its path."""
@@ -147,7 +141,7 @@ def _grid(image: Image, file_of: Callable[[str], Path]) -> _Grid:
                 return name, None
         except KeyError:
             pass
-        return _frame_number(name)
+        return split_frame_name(name)
 
     split = [[file_and_frame(name) for name in col] for col in image.metadata["files"]]
     paths = [[file_of(name) for name, _ in col] for col in split]

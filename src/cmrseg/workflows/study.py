@@ -56,7 +56,7 @@ from cmrseg.device import resolve_device
 from cmrseg.function import CardiacFunction, cine_function
 from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import atomic_directory, check_output
-from cmrseg.io.dicom import read_dicom_folder
+from cmrseg.io.dicom import read_dicom_folder, split_frame_name
 from cmrseg.io.dicom_out import write_dicom_seg, write_parametric_map
 from cmrseg.io.mapping_series import read_series
 from cmrseg.io.series import ClassifiedSeries, discover_series
@@ -157,11 +157,7 @@ def _sources(run: _Run, image: Image) -> list[Path] | Path:
 
 def _files(folder: Path, names: list[list[str]]) -> list[Path]:
     """The files holding the images ``names`` (``cine.dcm#3`` is frame 3 of ``cine.dcm``), each once."""
-    return list(
-        dict.fromkeys(
-            folder / name.rpartition("#")[0] if "#" in name else folder / name for col in names for name in col
-        )
-    )
+    return list(dict.fromkeys(folder / split_frame_name(name)[0] for col in names for name in col))
 
 
 def _write_seg(run: _Run, res: SeriesResult, labels: LabelMap) -> None:
