@@ -5,9 +5,9 @@ Usage: python benchmarks/guided.py [--model guided] [--out docs/guided.md]
 Needs data/myops and data/t1net (`cmrseg convert myops|t1net ../shared/data/... data/...`).
 
 MyoPS (13 held-out subjects, fold 0 of `kfold_subjects(subjects, 2, 0)`, never trained on by the
-guided model): the guide of each subject is the default model's prediction on its bSSFP C0 stack
+guided model): the guide of each subject is the cine model's prediction on its bSSFP C0 stack
 (never the ground truth; MyoPS shares one label map across contrasts). LGE and T2 (and C0) are
-segmented by the guided model at alpha 0, 0.25, 0.5, 1 with that guide, against the default
+segmented by the guided model at alpha 0, 0.25, 0.5, 1 with that guide, against the cine
 model alone (inversion off and auto), against the unguided baseline (the same network, data,
 augmentation and schedule trained with alpha fixed at 0: `cmrseg train configs/guided_base.yaml`,
 run beforehand; rows left out when runs/guided_base/model.pt is missing) and against copying
@@ -31,6 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, fmt, mean_ci  # noqa: E402
+from t1net_series import guided_v1  # noqa: E402
 
 from cmrseg.io.datasets import load_dataset  # noqa: E402
 from cmrseg.io.mapping_series import read_series  # noqa: E402
@@ -55,16 +56,16 @@ def _myops_scores(model: str, baseline: Path | None) -> dict[tuple[str, str], di
     """(setting, contrast) -> {"LV"/"MYO"/"RV": Dice per subject, "to guide": MYO Dice to the guide}."""
     ds = load_dataset(REPO / "data" / "myops")
     held = set(kfold_subjects(ds.subjects, 2, 0)[0])
-    default, default_inv, guided = Predictor("cine"), Predictor("cine", invert="auto"), Predictor(model)
+    cine, cine_inv, guided = Predictor("cine"), Predictor("cine", invert="auto"), Predictor(model)
     base = Predictor(baseline) if baseline is not None else None
     scores: dict[tuple[str, str], dict[str, list[float]]] = {}
     for subject in sorted(held):
         cases = {c.extra["contrast"]: c for c in ds.cases if c.subject == subject}
         truth = read_labels(ds.root / cases["C0"].label).array
-        guide = default.predict_array(read_image(ds.root / cases["C0"].image).array)
+        guide = cine.predict_array(read_image(ds.root / cases["C0"].image).array)
         for contrast in CONTRASTS:
             image = read_image(ds.root / cases[contrast].image).array
-            preds = {"default": default.predict_array(image), "default, invert auto": default_inv.predict_array(image)}
+            preds = {"cine": cine.predict_array(image), "cine, invert auto": cine_inv.predict_array(image)}
             preds["copied C0 guide"] = guide
             for a in ALPHAS:
                 preds[f"guided alpha {a:g}"] = guided.predict_array(image, guide, alpha=a)
@@ -90,7 +91,7 @@ def _myops_tables(scores: dict) -> list[str]:
                     f"| {name} | {c} | " + " | ".join(fmt(row[k]) for k in ("LV", "MYO", "RV", "to guide")) + " |"
                 )
     lines += ["", "Paired differences of myocardium Dice per subject (mean [95% bootstrap CI]):", ""]
-    refs = ["default", "guided alpha 0", "copied C0 guide"]
+    refs = ["cine", "guided alpha 0", "copied C0 guide"]
     refs += ["unguided baseline"] if ("unguided baseline", "C0") in scores else []
     lines += ["| contrast | " + " | ".join(f"guided 0.25 - {r}" for r in refs) + " |", "|---" * (len(refs) + 1) + "|"]
     for contrast in CONTRASTS:
@@ -124,7 +125,7 @@ def _sweep_plot(scores: dict, path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def _t1net_rows(model: str, consensus_passes: int = 0, guide_model: str = "cine") -> list[dict]:
+def _t1net_rows(model: str, consensus_passes: int = 0, guide_model: str = "default") -> list[dict]:
     rows = []
     root = REPO / "data" / "t1net"
     for phase in ("pre", "post"):
@@ -197,7 +198,7 @@ def _t1net_tables(rows: list[dict]) -> list[str]:
     return lines
 
 
-def _motion_rows(model: str, max_shift_px: float = 3.0, seed: int = 0) -> list[dict]:
+def _motion_rows(model: str, max_shift_px: float = 3.0, seed: int = 0, guide_model: str = "default") -> list[dict]:
     """T1NET with simulated breath-hold drift: every image shifted by a random (seeded) in-plane
     offset of up to ``max_shift_px``; fit quality as acquired, with the drift, and through the pipeline."""
     from dataclasses import replace
@@ -218,7 +219,7 @@ def _motion_rows(model: str, max_shift_px: float = 3.0, seed: int = 0) -> list[d
             for n in range(arr.shape[3]):
                 moved[:, :, z, n] = ndimage.shift(arr[:, :, z, n], shifts[z, n], order=1, mode="nearest")
         moved_series = replace(series, image=Image(moved, series.image.spacing, series.image.affine))
-        piped = process_series(moved_series, PipelineOptions(model=model))
+        piped = process_series(moved_series, PipelineOptions(model=model, guide_model=guide_model))
         for z in range(arr.shape[2]):
             myo = piped.labels[:, :, z] == Label.MYO
             ref = int(piped.segmentation.reference[z])
@@ -266,13 +267,16 @@ def _motion_table(rows: list[dict], max_shift_px: float) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="guided")
+    ap.add_argument("--model", default="guided", help="a guided model: name, path, or guided_v1 (the first one)")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "guided.md")
     ap.add_argument("--baseline", type=Path, default=REPO / "runs" / "guided_base" / "model.pt")
     ap.add_argument("--consensus-passes", type=int, default=0, help="as PipelineOptions.consensus_passes")
     ap.add_argument("--t1net-only", action="store_true", help="print the T1NET table only")
-    ap.add_argument("--guide-model", default="cine", help="the model that makes the auto guide (T1NET)")
+    ap.add_argument("--guide-model", default="default", help="the model that makes the auto guide (T1NET)")
     args = ap.parse_args()
+    name = args.model
+    if args.model == "guided_v1":
+        args.model = str(guided_v1())
     if args.t1net_only:
         print("\n".join(_t1net_tables(_t1net_rows(args.model, args.consensus_passes, args.guide_model))))
         print("\n".join(_motion_table(_motion_rows(args.model), 3.0)))
@@ -282,13 +286,14 @@ def main() -> None:
         print(f"no unguided baseline at {args.baseline} (cmrseg train configs/guided_base.yaml); rows left out")
     scores = _myops_scores(args.model, baseline)
     _sweep_plot(scores, args.out.with_name("guided-alpha.png"))
-    rows = _t1net_rows(args.model, args.consensus_passes)
+    rows = _t1net_rows(args.model, args.consensus_passes, args.guide_model)
     text = [
         "# Guided segmentation: what guidance buys",
         "",
-        f"Produced by `python benchmarks/guided.py --model {args.model}`. Model: docs/model-card.md, guided model.",
+        f"Produced by `python benchmarks/guided.py --model {name} --guide-model {args.guide_model}`. "
+        "Model: docs/model-card.md, guided model.",
         "",
-        "## MyoPS: LGE and T2 guided by the default model's C0 prediction",
+        "## MyoPS: LGE and T2 guided by the cine model's C0 prediction",
         "",
         "13 held-out subjects (never trained on). Dice per subject (3D), mean [95% bootstrap CI].",
         "",
@@ -296,14 +301,14 @@ def main() -> None:
         "",
         "![alpha sweep](guided-alpha.png)",
         "",
-        f"## T1NET: MOLLI series through `cmrseg t1-pipeline` (guide auto, alpha 0.25, "
-        f"{args.consensus_passes} consensus passes)",
+        f"## T1NET: MOLLI series through `cmrseg t1-pipeline` (guide auto from the {args.guide_model} model, "
+        f"alpha 0.25, {args.consensus_passes} consensus passes)",
         "",
         *_t1net_tables(rows),
         "",
         "## T1NET with simulated motion",
         "",
-        *_motion_table(_motion_rows(args.model), 3.0),
+        *_motion_table(_motion_rows(args.model, guide_model=args.guide_model), 3.0),
         "",
     ]
     args.out.write_text("\n".join(text))

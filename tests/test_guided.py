@@ -156,6 +156,18 @@ def test_guided_training_pairs_come_from_other_images_of_the_subject(tmp_path):
         assert float(x[1:].max()) == pytest.approx(alphas[-1]) == float(x[1:].sum(0).max())
     assert alphas[0] == 0.0 and any(0.0 < a < 1.0 for a in alphas)
 
+    # with synthesis always on, the image is a synthetic mapping image of the slice, the labels and
+    # the guide unchanged (no crop): a MOLLI / T2-prep / spin-lock image guided by its slice's labels
+    from cmrseg.train.randomise import ContrastRandomiser
+
+    plain = GuidedTorchSlices(slices, Augmenter("none"), 0, 0.0, alpha=1.0)
+    synth = GuidedTorchSlices(slices, Augmenter("none"), 0, 0.0, alpha=1.0, randomiser=ContrastRandomiser(0, 1, 0))
+    for index in range(len(slices)):
+        (xp, lp, tp, _), (xs, ls, ts, _) = plain[(index, 0)], synth[(index, 0)]
+        assert float((xp[0] - xs[0]).abs().mean()) > 0.02  # another image
+        assert bool((lp == ls).all()) and bool((xp[1:] == xs[1:]).all()) and bool((tp == ts).all())
+        assert 0.0 <= float(xs[0].min()) and float(xs[0].max()) <= 1.0
+
 
 def _example():
     from cmrseg.io.nifti import read_image, read_labels
@@ -178,7 +190,9 @@ def test_shipped_guided_model_trades_image_fit_for_consistency_with_alpha():
         to_guide.append(dice(pred == Label.MYO, guide == Label.MYO))
         to_truth.append(dice(pred == Label.MYO, ref == Label.MYO))
     assert to_guide[0] < to_guide[1] < to_guide[2]  # alpha moves the result towards the guide
-    assert to_truth[0] > 0.7 and to_truth[1] > 0.7  # while low alpha still follows the image
+    # while low alpha still follows the image (MYO Dice to the truth 0.715 / 0.697 at alpha 0 / 0.25;
+    # the first guided model, without contrast randomisation, 0.756 / 0.741 on this M&Ms-2 cine)
+    assert to_truth[0] > 0.68 and to_truth[1] > 0.67
     assert to_guide[2] > 0.8
 
 
@@ -204,7 +218,8 @@ def test_guided_predict_cli_writes_labels(tmp_path):
     _, truth = _example()
     pred = read_labels(out)
     assert pred.shape == truth.shape and np.allclose(pred.affine, truth.affine)
-    assert dice(pred.array == Label.LV, truth.array == Label.LV) > 0.9
+    # 0.831 (apical slices 0.79-0.83; the first guided model 0.909): the any-contrast recipe costs cine
+    assert dice(pred.array == Label.LV, truth.array == Label.LV) > 0.8
 
 
 @pytest.fixture(scope="module")
@@ -292,9 +307,9 @@ def test_segment_series_cli_writes_labels_guide_figure_and_consistency(t1net, tm
     rows = (tmp_path / "post0_labels_consistency.csv").read_text().splitlines()
     assert rows[0] == "slice,image,guide_image,contrast,myo_dice_to_guide" and len(rows) == 10
     assert "slice 0: guide image" in capsys.readouterr().out
-    other = tmp_path / "any_labels.nii.gz"  # the guide from the any-contrast model instead
+    other = tmp_path / "any_labels.nii.gz"  # the guide from the cine model instead
     series = str(t1net / "series" / "post_slice0.nii.gz")
-    assert main(["segment-series", series, "-o", str(other), "--guide-model", "default"]) == 0
+    assert main(["segment-series", series, "-o", str(other), "--guide-model", "cine"]) == 0
     guides = [read_labels(tmp_path / f"{n}_labels_guide.nii.gz").array for n in ("post0", "any")]
     assert guides[0].shape == guides[1].shape and not np.array_equal(guides[0], guides[1])
 

@@ -159,7 +159,7 @@ def segment_series(
     guide: np.ndarray | str = "auto",
     alpha: float = 0.25,
     model: str = "guided",
-    guide_model: str = "cine",
+    guide_model: str = "default",
     pad: int | str = "auto",
     invert: str = "auto",
     consensus_passes: int = 0,
@@ -177,8 +177,9 @@ def segment_series(
     model : str
         The guided model: a shipped name or a path.
     guide_model : str
-        The unguided model that makes the ``"auto"`` guide (the shipped ``cine`` model: the
-        figures of the guided benchmarks are with it).
+        The unguided model that makes the ``"auto"`` guide: the shipped ``default`` (any-contrast)
+        model, as ``predict`` routes images that are not cines; ``cine`` was the default until
+        2026-11-22 (on T1NET it misses most of the apical pre-contrast myocardium: docs/any-contrast.md).
     pad : int or str
         Zero-padding in pixels on each in-plane side, or ``"auto"`` (see :func:`pad_width`).
     invert : str

@@ -256,9 +256,9 @@ def _add_segment_series(sub: argparse._SubParsersAction) -> None:
     ss.add_argument("--model", default="guided", help="guided model: 'guided' or a file")
     ss.add_argument(
         "--guide-model",
-        default="cine",
-        help="model that makes the auto guide: 'cine' (default; the published T1 figures) or 'default' (any "
-        "contrast: no apical pre-contrast failure on T1NET, but T1 5-6%% high on the other pre-contrast slices)",
+        default="default",
+        help="model that makes the auto guide: 'default' (any contrast; the default) or 'cine' (T1 closer to the "
+        "ring on mid pre-contrast T1NET slices, but misses most of the apical pre-contrast myocardium)",
     )
     ss.add_argument("--overwrite", action="store_true")
     ss.set_defaults(func=_segment_series)
@@ -312,9 +312,9 @@ def _add_t1_pipeline(sub: argparse._SubParsersAction) -> None:
     tp.add_argument("--model", default="guided", help="guided model: 'guided' or a file")
     tp.add_argument(
         "--guide-model",
-        default="cine",
-        help="model that makes the auto guide: 'cine' (default; the published T1 figures) or 'default' (any "
-        "contrast: no apical pre-contrast failure on T1NET, but T1 5-6%% high on the other pre-contrast slices)",
+        default="default",
+        help="model that makes the auto guide: 'default' (any contrast; the default) or 'cine' (T1 closer to the "
+        "ring on mid pre-contrast T1NET slices, but misses most of the apical pre-contrast myocardium)",
     )
     tp.add_argument("-o", "--output", type=Path, required=True, help="folder (created) for maps, tables, report")
     tp.add_argument("--overwrite", action="store_true")

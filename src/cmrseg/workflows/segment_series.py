@@ -37,7 +37,7 @@ def segment_series_file(
     guide: str = "auto",
     alpha: float = 0.25,
     model: str = "guided",
-    guide_model: str = "cine",
+    guide_model: str = "default",
     overwrite: bool = False,
 ) -> SeriesSegmentation:
     """Segment a series file (NIfTI ``(X, Y, N)`` / ``(X, Y, Z, N)`` or DICOM folder) into ``output``.
@@ -58,7 +58,7 @@ def segment_series_file(
     model : str
         The guided model: a shipped name or a path.
     guide_model : str
-        The unguided model that makes the ``auto`` guide (the shipped ``cine`` model).
+        The unguided model that makes the ``auto`` guide (the shipped ``default`` model; or ``cine``).
     overwrite : bool
         Replace existing outputs.
 

@@ -61,7 +61,7 @@ class PipelineOptions:
     guide: str | np.ndarray = "auto"
     register: bool = True
     model: str = "guided"
-    guide_model: str = "cine"
+    guide_model: str = "default"
     blood_erode_px: int = 1
     myo_erode_px: int = 0
     consensus_passes: int = 0
