@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,35 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
+
+#: Models that no longer ship, read from git history by name: (commit, file in the repository, local copy).
+HISTORIC_MODELS = {
+    # the ACDC-only cine model, the default until the any-contrast model replaced it (now also `cine`)
+    "previous": ("b4017fa", "src/cmrseg/weights/default.pt", "runs/previous_default.pt"),
+    # the first guided model (no contrast randomisation), shipped until 2026-11-22
+    "guided_v1": ("149bf13", "src/cmrseg/weights/guided.pt", "runs/guided_v1.pt"),
+}
+
+
+def historic_model(name: str) -> Path:
+    """The weights of a :data:`HISTORIC_MODELS` entry, extracted from git history once."""
+    commit, source, local = HISTORIC_MODELS[name]
+    path = REPO / local
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        blob = subprocess.run(["git", "show", f"{commit}:{source}"], cwd=REPO, capture_output=True, check=True)
+        path.write_bytes(blob.stdout)
+    return path
+
+
+def model_args(specs: list[str]) -> dict[str, str]:
+    """``NAME`` or ``NAME=PATH`` arguments as ``{name: model}``; historic names read from git history."""
+    models = {}
+    for spec in specs:
+        name, _, path = spec.partition("=")
+        model = path or name
+        models[name] = str(historic_model(model)) if model in HISTORIC_MODELS else model
+    return models
 
 
 def mean_ci(values: list[float] | np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:

@@ -17,13 +17,12 @@ ring.
 
 Writes ``OUT/any-contrast.md`` (tables) and ``OUT/any-contrast.png`` (Dice by contrast).
 ``cine`` is the ACDC-only cine model, the default until the any-contrast model replaced it
-(``previous`` reads the same weights from git history, commit ``PREVIOUS_COMMIT``).
+(``previous`` reads the same weights from git history: ``_common.HISTORIC_MODELS``).
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ import numpy as np
 from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, REPO, mean_ci  # noqa: E402
+from _common import DATA, REPO, mean_ci, model_args  # noqa: E402
 
 from cmrseg.io.datasets.mnms2 import map_mnms2_labels  # noqa: E402
 from cmrseg.io.datasets.myops import map_myops_labels  # noqa: E402
@@ -43,23 +42,7 @@ from cmrseg.metrics import dice  # noqa: E402
 from cmrseg.predict import Predictor  # noqa: E402
 from cmrseg.train.split import kfold_subjects  # noqa: E402
 
-PREVIOUS_COMMIT = "b4017fa"  # last commit whose weights/default.pt is the ACDC-only cine model
 CLASSES = ("LV", "MYO", "RV")
-
-
-def previous_model() -> Path:
-    """The previous default's weights, extracted from git history once."""
-    path = REPO / "runs" / "previous_default.pt"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        blob = subprocess.run(
-            ["git", "show", f"{PREVIOUS_COMMIT}:src/cmrseg/weights/default.pt"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-        ).stdout
-        path.write_bytes(blob)
-    return path
 
 
 def test_subjects(names: list[str], config: dict) -> set[str]:
@@ -243,10 +226,7 @@ def main() -> None:
     ap.add_argument("--no-t1net", action="store_true")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    models = {}
-    for m in args.models:
-        name, _, path = m.partition("=")
-        models[name] = previous_model() if (path or name) == "previous" else (path or name)
+    models = model_args(args.models)
     config = Predictor(args.split_model).bundle.train_config  # its test split chose nothing
     sets = test_sets(config)
     seg: dict[str, dict] = {}

@@ -30,8 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, fmt, mean_ci  # noqa: E402
-from t1net_series import guided_v1  # noqa: E402
+from _common import HISTORIC_MODELS, REPO, fmt, historic_model, mean_ci  # noqa: E402
 
 from cmrseg.io.datasets import load_dataset  # noqa: E402
 from cmrseg.io.mapping_series import read_series  # noqa: E402
@@ -275,8 +274,8 @@ def main() -> None:
     ap.add_argument("--guide-model", default="default", help="the model that makes the auto guide (T1NET)")
     args = ap.parse_args()
     name = args.model
-    if args.model == "guided_v1":
-        args.model = str(guided_v1())
+    if args.model in HISTORIC_MODELS:
+        args.model = str(historic_model(args.model))
     if args.t1net_only:
         print("\n".join(_t1net_tables(_t1net_rows(args.model, args.consensus_passes, args.guide_model))))
         print("\n".join(_motion_table(_motion_rows(args.model), 3.0)))

@@ -9,7 +9,7 @@ model trained on; the cine model trained on 33 of them, so its own row is optimi
 of each ES volume is the cine model's prediction on the same patient's ED volume (never the
 ground truth); each guided model segments ES at alpha 0 and 0.25. Dice per volume to the ES
 ground truth, mean [95% bootstrap CI]. ``guided_v1`` is the first guided model (no contrast
-randomisation), read from git history like ``benchmarks/t1net_series.py`` does.
+randomisation), read from git history (``_common.HISTORIC_MODELS``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, fmt  # noqa: E402
-from t1net_series import guided_v1  # noqa: E402
+from _common import REPO, fmt, model_args  # noqa: E402
 
 from cmrseg.io.datasets import load_dataset  # noqa: E402
 from cmrseg.io.nifti import read_image, read_labels  # noqa: E402
@@ -63,10 +62,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "guided-cine.md")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    models = {}
-    for m in args.models:
-        name, _, path = m.partition("=")
-        models[name] = str(guided_v1()) if (path or name) == "guided_v1" else (path or name)
+    models = model_args(args.models)
     cine = Predictor("cine")
     guided = {name: Predictor(path) for name, path in models.items()}
     scores: dict[str, dict[str, list[float]]] = {}

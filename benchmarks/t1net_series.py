@@ -11,13 +11,12 @@ labelled myocardium, the worst image of the slice; the median reference T1 in th
 myocardium eroded by 1 px against the median in the ring, the worst image of the slice; and the
 same two figures for the guide itself (what ``t1-pipeline`` measures in). Issue 11's target:
 every slice >= 85% and within 3%. ``guided_v1`` is the first guided model (no contrast
-randomisation), read from git history (commit ``GUIDED_V1_COMMIT``).
+randomisation), read from git history (``_common.HISTORIC_MODELS``).
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,29 +24,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, REPO  # noqa: E402
+from _common import DATA, REPO, model_args  # noqa: E402
 from any_contrast import _ring_figures  # noqa: E402
 
 from cmrseg.io.datasets.t1net import load_t1net  # noqa: E402
 from cmrseg.labels import Label  # noqa: E402
 from cmrseg.series_segmentation import segment_series  # noqa: E402
-
-GUIDED_V1_COMMIT = "149bf13"  # last commit whose weights/guided.pt is the first guided model
-
-
-def guided_v1() -> Path:
-    """The first guided model's weights, extracted from git history once."""
-    path = REPO / "runs" / "guided_v1.pt"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        blob = subprocess.run(
-            ["git", "show", f"{GUIDED_V1_COMMIT}:src/cmrseg/weights/guided.pt"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-        ).stdout
-        path.write_bytes(blob)
-    return path
 
 
 def run(guide_model: str, guided_model: str) -> dict[str, dict[str, np.ndarray]]:
@@ -106,10 +88,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "t1net-series.md")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    guided = {}
-    for m in args.guided_models:
-        name, _, path = m.partition("=")
-        guided[name] = str(guided_v1()) if (path or name) == "guided_v1" else (path or name)
+    guided = model_args(args.guided_models)
     results = {(g, name): run(g, path) for g in args.guide_models for name, path in guided.items()}
     command = "python benchmarks/t1net_series.py --guide-models {} --guided-models {}".format(
         " ".join(args.guide_models), " ".join(args.guided_models)
