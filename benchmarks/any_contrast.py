@@ -10,7 +10,8 @@ Sunnybrook: per contoured slice, LV and MYO only) with 95% bootstrap CIs over vo
 cine model is also run with ``--invert auto`` on LGE and T2, as its README advised.
 
 T1NET (real MOLLI, 3 pre + 3 post slices): for every image (each inversion time) segmented on
-its own with plain predict, and for ``segment-series`` (guided, auto guide): the fraction of
+its own with plain predict, and for ``segment-series`` (the shipped guided model, auto guide made
+by the model of the row; ``benchmarks/t1net_series.py`` varies the guided model): the fraction of
 T1NET's ring (``myoMask``, drawn conservatively inside the myocardium) labelled myocardium, and
 the median reference T1 in the predicted myocardium eroded by 1 px against the median in the
 ring.
@@ -237,7 +238,8 @@ def main() -> None:
     command = f"python benchmarks/any_contrast.py --models {' '.join(args.models)}"
     lines = ["# Any contrast: test-split Dice", "", f"`{command}`", ""]
     lines += [
-        "`default`: the shipped default (the any-contrast model); `cine`: the ACDC cine model (the default before it).",
+        "`default`: the shipped default (the any-contrast model); `cine`: the ACDC cine model (the default before it). "
+        "T1NET segment-series rows: the shipped guided model, the auto guide made by the row's model.",
         "",
     ]
     lines += segmentation_table(seg)

@@ -32,22 +32,27 @@ from cmrseg.labels import Label  # noqa: E402
 from cmrseg.series_segmentation import segment_series  # noqa: E402
 
 
-def run(guide_model: str, guided_model: str) -> dict[str, dict[str, np.ndarray]]:
+def run(guide_model: str, guided_model: str, one_file: bool = False) -> dict[str, dict[str, np.ndarray]]:
     """Per contrast: ``images`` (slices, images, 3) and ``guide`` (slices, 3) of ring fraction,
-    median T1 in the eroded prediction and median T1 in the ring."""
+    median T1 in the eroded prediction and median T1 in the ring. ``one_file``: the slices in one
+    call, as ``cmrseg segment-series`` gets a multi-slice file (intensities normalised together)."""
     out = {}
     for contrast in ("pre", "post"):
         d = load_t1net(DATA / "t1net" / f"{contrast}contrast_testsets.mat")
         n_slices, n_images = d["TI"].shape
         per_image, guide = np.zeros((n_slices, n_images, 3)), np.zeros((n_slices, 3))
+        stack = np.stack([d["input"][s].astype(np.float32)[..., np.argsort(d["TI"][s])] for s in range(n_slices)], 2)
+        whole = segment_series(stack, model=guided_model, guide_model=guide_model) if one_file else None
         for s in range(n_slices):
-            order = np.argsort(d["TI"][s])
-            images = d["input"][s].astype(np.float32)[..., order]
             ring, t1 = d["myoMask"][s] > 0, d["T1"][s].astype(float)
-            seg = segment_series(images, model=guided_model, guide_model=guide_model)
+            if whole is None:
+                seg = segment_series(stack[:, :, s], model=guided_model, guide_model=guide_model)
+                labels, g = seg.labels, seg.guide
+            else:
+                labels, g = whole.labels[:, :, s], whole.guide[:, :, s]
             for k in range(n_images):
-                per_image[s, k] = _ring_figures(seg.labels[..., k] == Label.MYO, ring, t1)
-            guide[s] = _ring_figures(seg.guide == Label.MYO, ring, t1)
+                per_image[s, k] = _ring_figures(labels[..., k] == Label.MYO, ring, t1)
+            guide[s] = _ring_figures(g == Label.MYO, ring, t1)
         out[contrast] = {"images": per_image, "guide": guide}
     return out
 
@@ -86,12 +91,13 @@ def main() -> None:
     ap.add_argument("--guide-models", nargs="+", default=["default", "cine"])
     ap.add_argument("--guided-models", nargs="+", default=["guided", "guided_v1"], help="names, paths or NAME=PATH")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "t1net-series.md")
+    ap.add_argument("--one-file", action="store_true", help="segment the 3 slices in one call (as one file)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     guided = model_args(args.guided_models)
-    results = {(g, name): run(g, path) for g in args.guide_models for name, path in guided.items()}
-    command = "python benchmarks/t1net_series.py --guide-models {} --guided-models {}".format(
-        " ".join(args.guide_models), " ".join(args.guided_models)
+    results = {(g, name): run(g, path, args.one_file) for g in args.guide_models for name, path in guided.items()}
+    command = "python benchmarks/t1net_series.py --guide-models {} --guided-models {}{}".format(
+        " ".join(args.guide_models), " ".join(args.guided_models), " --one-file" if args.one_file else ""
     )
     lines = ["# T1NET: segment-series per guide and guided model", "", f"`{command}`", ""] + table(results)
     print("\n".join(lines))
