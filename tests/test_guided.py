@@ -167,6 +167,13 @@ def test_guided_training_pairs_come_from_other_images_of_the_subject(tmp_path):
         assert float((xp[0] - xs[0]).abs().mean()) > 0.02  # another image
         assert bool((lp == ls).all()) and bool((xp[1:] == xs[1:]).all()) and bool((tp == ts).all())
         assert 0.0 <= float(xs[0].min()) and float(xs[0].max()) <= 1.0
+    # a case whose randomisation is scaled to 0 (TrainConfig.randomise_scale of its dataset) is never randomised
+    off = GuidedTorchSlices(
+        slices, Augmenter("none"), 0, 0.0, 1.0, ContrastRandomiser(0, 1, 0), randomise_scale={"p1_ED": 0.0}
+    )
+    for index in range(len(slices)):
+        same = bool((off[(index, 0)][0] == plain[(index, 0)][0]).all())
+        assert same == (slices.case[index] == "p1_ED")
 
 
 def _example():

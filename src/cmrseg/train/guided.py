@@ -228,7 +228,10 @@ def perturb_guide(guide: np.ndarray, rng: np.random.Generator, max_grow_px: floa
 
 
 class GuidedTorchSlices(torch.utils.data.Dataset):
-    """Items ``(x (4, S, S), labels (S, S), translated guide (S, S), alpha)`` for :class:`GuidedModule`."""
+    """Items ``(x (4, S, S), labels (S, S), translated guide (S, S), alpha)`` for :class:`GuidedModule`.
+
+    ``randomise_scale`` maps case ids to a factor on the randomiser's probabilities (as
+    ``TrainConfig.randomise_scale`` does per dataset); cases not in it get 1."""
 
     def __init__(
         self,
@@ -238,9 +241,10 @@ class GuidedTorchSlices(torch.utils.data.Dataset):
         perturb_probability: float,
         alpha: float | None = None,
         randomiser: ContrastRandomiser | None = None,
+        randomise_scale: dict[str, float] | None = None,
     ) -> None:
         self.slices, self.augmenter, self.seed, self.perturb = slices, augmenter, seed, perturb_probability
-        self.alpha, self.randomiser = alpha, randomiser
+        self.alpha, self.randomiser, self.randomise_scale = alpha, randomiser, randomise_scale or {}
 
     def __len__(self) -> int:
         return len(self.slices)
@@ -256,7 +260,8 @@ class GuidedTorchSlices(torch.utils.data.Dataset):
         alpha = sample_alpha(rng) if self.alpha is None else self.alpha
         image, label = s.images[index], s.labels[index]
         if self.randomiser is not None:  # e.g. a synthetic MOLLI image of the slice, guided by its labels
-            image, label, (guide,) = self.randomiser.apply(image, label, rng, (guide,))
+            scale = self.randomise_scale.get(str(s.case[index]), 1.0)
+            image, label, (guide,) = self.randomiser.apply(image, label, rng, (guide,), scale=scale)
         image, (label, guide) = self.augmenter.apply(image, [label, guide], rng)
         target = translate_guide(guide, label, alpha)
         x = np.concatenate([image[None], guide_channels(guide, alpha)])
@@ -268,7 +273,9 @@ class GuidedTorchSlices(torch.utils.data.Dataset):
         )
 
 
-def guided_loader(config: TrainConfig, slices: GuidedSlices) -> torch.utils.data.DataLoader:
+def guided_loader(
+    config: TrainConfig, slices: GuidedSlices, randomise_scale: dict[str, float] | None = None
+) -> torch.utils.data.DataLoader:
     """The training loader of a guided run (seeded shuffle per epoch, augmentation per sample).
 
     Parameters
@@ -278,6 +285,8 @@ def guided_loader(config: TrainConfig, slices: GuidedSlices) -> torch.utils.data
         ``guide_alpha``, the contrast randomisation probabilities, ``batch_size`` and ``num_workers``.
     slices : GuidedSlices
         The training slices and their guide candidates.
+    randomise_scale : dict of str to float, optional
+        Case id -> factor on the contrast randomisation probabilities (from ``config.randomise_scale``).
 
     Returns
     -------
@@ -291,6 +300,7 @@ def guided_loader(config: TrainConfig, slices: GuidedSlices) -> torch.utils.data
         config.guide_perturb_probability,
         config.guide_alpha,
         randomiser_of(config),
+        randomise_scale,
     )
     return torch.utils.data.DataLoader(
         data,

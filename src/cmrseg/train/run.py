@@ -99,7 +99,8 @@ def _guided_loaders(config: TrainConfig, train_parts: list) -> object:
     parts = [load_guided_slices(ds, cases, config.image_size, predictor) for ds, cases in train_parts if cases]
     slices = concat_guided(parts)
     log.info("guided training on %d slices with %d guide candidates", len(slices), len(slices.guides))
-    return guided_loader(config, slices)
+    scale = {c.id: (config.randomise_scale or {}).get(ds.name, 1.0) for ds, cases in train_parts for c in cases}
+    return guided_loader(config, slices, scale)
 
 
 def _checkpoints(ckpt_dir: Path, has_val: bool) -> tuple[ModelCheckpoint, ModelCheckpoint]:
