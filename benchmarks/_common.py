@@ -73,3 +73,33 @@ def acdc_held_out(train_config: dict) -> Iterator[tuple[str, np.ndarray, np.ndar
         if path.name.split("_")[0] in held:
             with h5py.File(path) as h5:
                 yield path.stem, np.asarray(h5["image"]).transpose(1, 2, 0), np.asarray(h5["label"]).transpose(1, 2, 0)
+
+
+def class_dice(pred: np.ndarray, ref: np.ndarray, out: dict[str, list[float]]) -> None:
+    """Append the Dice of each foreground class (``out["LV"]``, ``["MYO"]``, ``["RV"]``) of one volume."""
+    from cmrseg.labels import FOREGROUND, LABEL_NAMES
+    from cmrseg.metrics import dice
+
+    for c in FOREGROUND:
+        out[LABEL_NAMES[c]].append(dice(pred == c, ref == c))
+
+
+def t1net_slices(contrast: str) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(images (H, W, N) in inversion-time order, ring mask (H, W), reference T1 (H, W) in ms)`` of
+    every T1NET slice of ``contrast`` (``pre`` or ``post``)."""
+    from cmrseg.io.datasets.t1net import load_t1net
+
+    d = load_t1net(DATA / "t1net" / f"{contrast}contrast_testsets.mat")
+    for s in range(d["TI"].shape[0]):
+        images = d["input"][s].astype(np.float32)[..., np.argsort(d["TI"][s])]
+        yield images, d["myoMask"][s] > 0, d["T1"][s].astype(float)
+
+
+def ring_figures(pred_myo: np.ndarray, ring: np.ndarray, t1: np.ndarray) -> tuple[float, float, float]:
+    """Ring fraction labelled myocardium; median T1 in the eroded prediction; median T1 in the ring."""
+    from scipy import ndimage
+
+    eroded = ndimage.binary_erosion(pred_myo)
+    inside = eroded if eroded.sum() >= 5 else pred_myo
+    med = float(np.median(t1[inside])) if inside.any() else float("nan")
+    return float(pred_myo[ring].mean()), med, float(np.median(t1[ring]))

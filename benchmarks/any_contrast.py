@@ -29,16 +29,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, REPO, mean_ci, model_args  # noqa: E402
+import t1net_series  # noqa: E402
+from _common import DATA, REPO, class_dice, mean_ci, model_args, ring_figures, t1net_slices  # noqa: E402
 
 from cmrseg.io.datasets.mnms2 import map_mnms2_labels  # noqa: E402
 from cmrseg.io.datasets.myops import map_myops_labels  # noqa: E402
-from cmrseg.io.datasets.t1net import load_t1net  # noqa: E402
 from cmrseg.io.nifti import read_image, read_labels  # noqa: E402
-from cmrseg.labels import FOREGROUND, LABEL_NAMES, Label  # noqa: E402
+from cmrseg.labels import Label  # noqa: E402
 from cmrseg.metrics import dice  # noqa: E402
 from cmrseg.predict import Predictor  # noqa: E402
 from cmrseg.train.split import kfold_subjects  # noqa: E402
@@ -49,11 +48,6 @@ CLASSES = ("LV", "MYO", "RV")
 def test_subjects(names: list[str], config: dict) -> set[str]:
     folds = kfold_subjects(sorted(set(names)), config.get("folds", 5), config.get("seed", 0))
     return set(folds[config.get("test_fold") or 0]) | set(config.get("test_subjects") or [])
-
-
-def _scores(pred: np.ndarray, ref: np.ndarray, out: dict[str, list[float]]) -> None:
-    for c in FOREGROUND:
-        out[LABEL_NAMES[c]].append(dice(pred == c, ref == c))
 
 
 def test_sets(config: dict) -> dict[str, list[tuple[np.ndarray | object, np.ndarray]]]:
@@ -123,42 +117,25 @@ def segmentation(model: str | Path, sets: dict, config: dict, invert: str = "off
         scores: dict[str, list[float]] = {k: [] for k in CLASSES}
         for image, ref in items:
             pred = predictor.predict_array(image) if isinstance(image, np.ndarray) else predictor.predict_image(image)
-            _scores(pred if isinstance(pred, np.ndarray) else pred.array, ref, scores)
+            class_dice(pred if isinstance(pred, np.ndarray) else pred.array, ref, scores)
         results[name] = scores
     if invert == "off":
         results["Sunnybrook cine (1 patient, per slice)"] = sunnybrook(predictor, config)
     return results
 
 
-def _ring_figures(pred_myo: np.ndarray, ring: np.ndarray, t1: np.ndarray) -> tuple[float, float, float]:
-    """Ring fraction labelled myocardium; median T1 in the eroded prediction; median T1 in the ring."""
-    eroded = ndimage.binary_erosion(pred_myo)
-    inside = eroded if eroded.sum() >= 5 else pred_myo
-    med = float(np.median(t1[inside])) if inside.any() else float("nan")
-    return float(pred_myo[ring].mean()), med, float(np.median(t1[ring]))
-
-
 def t1net(model: str | Path) -> dict[str, np.ndarray]:
     """Per contrast: ``(slices, images by TI, 3)`` ring fraction / median T1 / ring T1, plain predict,
     and ``(slices, images, 3)`` for segment-series with this model as the guide model."""
-    from cmrseg.series_segmentation import segment_series
-
     predictor = Predictor(model)
     out = {}
     for contrast in ("pre", "post"):
-        d = load_t1net(DATA / "t1net" / f"{contrast}contrast_testsets.mat")
-        s_n = d["TI"].shape
-        plain, series = np.zeros((*s_n, 3)), np.zeros((*s_n, 3))
-        for s in range(s_n[0]):
-            order = np.argsort(d["TI"][s])
-            images = d["input"][s].astype(np.float32)[..., order]
-            ring, t1 = d["myoMask"][s] > 0, d["T1"][s].astype(float)
+        plain = []
+        for images, ring, t1 in t1net_slices(contrast):
             labels = predictor.predict_array(images[:, :, None, :])[:, :, 0]
-            seg = segment_series(images, guide_model=str(model)).labels
-            for k in range(s_n[1]):
-                plain[s, k] = _ring_figures(labels[..., k] == Label.MYO, ring, t1)
-                series[s, k] = _ring_figures(seg[..., k] == Label.MYO, ring, t1)
-        out[f"{contrast} plain"], out[f"{contrast} segment-series"] = plain, series
+            plain.append([ring_figures(labels[..., k] == Label.MYO, ring, t1) for k in range(images.shape[-1])])
+        out[f"{contrast} plain"] = np.array(plain)
+        out[f"{contrast} segment-series"] = t1net_series.run(str(model), "guided")[contrast]["images"]
     return out
 
 

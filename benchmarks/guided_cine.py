@@ -22,16 +22,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, fmt, model_args  # noqa: E402
+from _common import REPO, class_dice, fmt, model_args  # noqa: E402
 
 from cmrseg.io.datasets import load_dataset  # noqa: E402
 from cmrseg.io.nifti import read_image, read_labels  # noqa: E402
-from cmrseg.labels import Label  # noqa: E402
-from cmrseg.metrics import dice  # noqa: E402
 from cmrseg.predict import Predictor  # noqa: E402
 from cmrseg.train.split import kfold_subjects  # noqa: E402
 
-CLASSES = {"LV": Label.LV, "MYO": Label.MYO, "RV": Label.RV}
+CLASSES = ("LV", "MYO", "RV")
 
 
 def _pairs() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -68,9 +66,7 @@ def main() -> None:
     scores: dict[str, dict[str, list[float]]] = {}
 
     def add(setting: str, pred: np.ndarray, ref: np.ndarray) -> None:
-        row = scores.setdefault(setting, {k: [] for k in CLASSES})
-        for k, c in CLASSES.items():
-            row[k].append(dice(pred == c, ref == c))
+        class_dice(pred, ref, scores.setdefault(setting, {k: [] for k in CLASSES}))
 
     pairs = _pairs()
     for ed, es, es_ref in pairs:

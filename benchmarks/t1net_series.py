@@ -24,10 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA, REPO, model_args  # noqa: E402
-from any_contrast import _ring_figures  # noqa: E402
+from _common import REPO, model_args, ring_figures, t1net_slices  # noqa: E402
 
-from cmrseg.io.datasets.t1net import load_t1net  # noqa: E402
 from cmrseg.labels import Label  # noqa: E402
 from cmrseg.series_segmentation import segment_series  # noqa: E402
 
@@ -38,21 +36,20 @@ def run(guide_model: str, guided_model: str, one_file: bool = False) -> dict[str
     call, as ``cmrseg segment-series`` gets a multi-slice file (intensities normalised together)."""
     out = {}
     for contrast in ("pre", "post"):
-        d = load_t1net(DATA / "t1net" / f"{contrast}contrast_testsets.mat")
-        n_slices, n_images = d["TI"].shape
+        slices = list(t1net_slices(contrast))
+        stack = np.stack([images for images, _, _ in slices], 2)
+        n_slices, n_images = stack.shape[2:]
         per_image, guide = np.zeros((n_slices, n_images, 3)), np.zeros((n_slices, 3))
-        stack = np.stack([d["input"][s].astype(np.float32)[..., np.argsort(d["TI"][s])] for s in range(n_slices)], 2)
         whole = segment_series(stack, model=guided_model, guide_model=guide_model) if one_file else None
-        for s in range(n_slices):
-            ring, t1 = d["myoMask"][s] > 0, d["T1"][s].astype(float)
+        for s, (_, ring, t1) in enumerate(slices):
             if whole is None:
                 seg = segment_series(stack[:, :, s], model=guided_model, guide_model=guide_model)
                 labels, g = seg.labels, seg.guide
             else:
                 labels, g = whole.labels[:, :, s], whole.guide[:, :, s]
             for k in range(n_images):
-                per_image[s, k] = _ring_figures(labels[..., k] == Label.MYO, ring, t1)
-            guide[s] = _ring_figures(g == Label.MYO, ring, t1)
+                per_image[s, k] = ring_figures(labels[..., k] == Label.MYO, ring, t1)
+            guide[s] = ring_figures(g == Label.MYO, ring, t1)
         out[contrast] = {"images": per_image, "guide": guide}
     return out
 
