@@ -148,3 +148,56 @@ def test_map_value_tables_per_segment_and_slice():
     assert all(e["n"] < r["n"] for e, r in zip(eroded, slices, strict=True))
     with pytest.raises(ValueError, match="one grid"):
         map_value_tables(t1[:, :, :2], st)
+
+
+def _annulus(size: int = 64, inner: float = 10.0, outer: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
+    yy, xx = np.mgrid[:size, :size]
+    r = np.hypot(yy - size // 2, xx - size // 2)
+    lab = np.zeros((size, size), np.uint8)
+    lab[r < outer] = 2
+    lab[r < inner] = 3
+    return lab, r
+
+
+def test_midwall_mask_keeps_the_middle_of_the_wall_whatever_its_thickness():
+    from cmrseg.masks import midwall_mask
+
+    lab, r = _annulus()  # a 10 px wall between r = 10 and r = 20
+    half = midwall_mask(lab, 0.25)
+    assert half.any() and not (half & (lab != 2)).any()
+    # the middle half of a 10 px wall: 12.5 < r < 17.5, to within a pixel's discretisation
+    assert r[half].min() >= 11.9 and r[half].max() <= 17.8
+    assert midwall_mask(lab, 0.0).sum() == (lab == 2).sum()
+    third = midwall_mask(lab, 1 / 3)
+    assert third.sum() < half.sum() and r[third].min() >= 12.9 and r[third].max() <= 17.1
+    # a thick wall keeps a proportionally thicker band
+    thick, rt = _annulus(96, 10.0, 30.0)
+    band = midwall_mask(thick, 0.25)
+    assert rt[band].min() >= 14.5 and rt[band].max() <= 25.5
+    # a stack is handled slice by slice; a slice without blood pool (apical cap) keeps an eroded disc
+    cap = np.where(lab == 3, 2, lab).astype(np.uint8)
+    stack = midwall_mask(np.stack([lab, cap], axis=2), 0.25)
+    assert (stack[:, :, 0] == half).all()
+    assert 0 < stack[:, :, 1].sum() < (cap == 2).sum()
+
+
+def test_midwall_mask_refuses_a_bad_offset():
+    from cmrseg.masks import midwall_mask
+
+    lab, _ = _annulus()
+    for bad in (-0.1, 0.5, float("nan")):
+        with pytest.raises(ValueError, match="fraction of the wall thickness"):
+            midwall_mask(lab, bad)
+
+
+def test_midwall_values_leave_out_the_wall_borders():
+    """Values on the wall's borders (partial volume with blood or fat) do not reach the mid-wall median."""
+    from cmrseg.masks import midwall_mask
+
+    lab, r = _annulus()
+    band = midwall_mask(lab, 0.25)
+    t1 = np.where(band, 1000.0, 1600.0)  # every myocardial pixel outside the middle half: blood-like
+    whole = myocardial_values(t1, lab)
+    mid = myocardial_values(t1, lab, midwall_offset=0.25)
+    assert whole.q3 == 1600.0 and whole.n == (lab == 2).sum()
+    assert mid.median == 1000.0 and mid.q3 == 1000.0 and mid.n == band.sum()

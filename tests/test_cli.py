@@ -267,6 +267,8 @@ def test_t1_pipeline_bad_input(tmp_path, capsys):
     notimes = _series(tmp_path, "notimes", (32, 32, 2, 8), None)
     _assert_one_line_error(*_run(capsys, "t1-pipeline", notimes, "-o", out), "InversionTime")
     _assert_one_line_error(*_run(capsys, "t1-pipeline", pre, "--aha-rotation", "nan", "-o", out), "AHA rotation")
+    for bad in ("0.5", "-0.1", "half"):
+        _assert_one_line_error(*_run(capsys, "t1-pipeline", pre, "--midwall", bad, "-o", out), "--midwall")
     assert not out.exists() and not list(tmp_path.glob(".tmp-*"))
 
 

@@ -289,6 +289,7 @@ def test_t1_pipeline_end_to_end_on_real_molli(t1net, tmp_path):
     assert len(rows) == 3
     summary = json.loads((out / "summary.json").read_text())
     assert summary["aha"] == {"reference": "septum", "rotation_deg": 0.0}
+    assert summary["midwall_offset"] == 0.25 and "middle 50% of the wall" in (out / "index.html").read_text()
     for r in rows:
         assert 450 < float(r["t1_post_ms"]) < 650  # T1NET reference in its ring: 569-581 ms
         assert float(r["blood_t1_post_ms"]) < float(r["blood_t1_pre_ms"])

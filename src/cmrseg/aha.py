@@ -25,7 +25,7 @@ from scipy import ndimage
 
 from cmrseg.geometry import slice_levels
 from cmrseg.labels import Label
-from cmrseg.masks import as_stack
+from cmrseg.masks import as_stack, midwall_mask
 
 __all__ = [
     "septum_angle",
@@ -317,7 +317,9 @@ def segment_values(value_map: np.ndarray, segments: np.ndarray) -> dict[int, Seg
     return {int(s): _summary(value_map[segments == s]) for s in np.unique(segments) if s > 0}
 
 
-def myocardial_values(value_map: np.ndarray, labels: np.ndarray, erode_px: int = 0) -> SegmentValue:
+def myocardial_values(
+    value_map: np.ndarray, labels: np.ndarray, erode_px: int = 0, midwall_offset: float = 0.0
+) -> SegmentValue:
     """Median and IQR of a map in the myocardium of one slice.
 
     Parameters
@@ -328,6 +330,9 @@ def myocardial_values(value_map: np.ndarray, labels: np.ndarray, erode_px: int =
         ``(X, Y)`` label map of the same slice.
     erode_px : int
         Erode the myocardium by this many pixels first, to avoid partial volume with blood (0: none).
+    midwall_offset : float
+        Read the map in the mid-wall only (:func:`cmrseg.masks.midwall_mask`): this fraction of the
+        wall thickness left out next to the blood pool and next to the epicardium (0: none).
 
     Returns
     -------
@@ -335,7 +340,7 @@ def myocardial_values(value_map: np.ndarray, labels: np.ndarray, erode_px: int =
         Median, 25th (``q1``) and 75th (``q3``) percentiles of the finite values and their count ``n``
         (NaN and 0 when none is finite), in the map's unit.
     """
-    myo = labels == Label.MYO
+    myo = midwall_mask(labels, midwall_offset)
     if erode_px > 0:
         myo = ndimage.binary_erosion(myo, iterations=erode_px)
     return _summary(value_map[myo])

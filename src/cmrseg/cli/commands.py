@@ -40,6 +40,16 @@ _ALPHA = _within(0.0, 1.0, True, "alpha")
 _HCT = _within(0.0, 1.0, False, "haematocrit (a fraction, e.g. 0.42)")
 
 
+def _MIDWALL(text: str) -> float:  # noqa: N802 (an argparse type, named like the others)
+    """An argparse type: a fraction of the wall thickness in [0, 0.5), as the library checks it."""
+    from cmrseg.masks import check_midwall_offset
+
+    try:
+        return check_midwall_offset(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--midwall must be a fraction in [0, 0.5), got {text}") from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with usage errors on one line (exit status 2), like every other refusal."""
 
@@ -291,7 +301,12 @@ def _t1_pipeline(a: argparse.Namespace) -> None:
     from cmrseg.workflows.t1_pipeline import PipelineOptions, t1_pipeline
 
     options = PipelineOptions(
-        alpha=a.alpha, register=not a.no_register, model=a.model, guide_model=a.guide_model, aha=_aha_convention(a)
+        alpha=a.alpha,
+        register=not a.no_register,
+        model=a.model,
+        guide_model=a.guide_model,
+        midwall_offset=a.midwall,
+        aha=_aha_convention(a),
     )
     summary = t1_pipeline(a.pre, a.output, a.post, a.hct, options, overwrite=a.overwrite)
     for row in summary["slices"]:
@@ -315,6 +330,14 @@ def _add_t1_pipeline(sub: argparse._SubParsersAction) -> None:
         default="default",
         help="model that makes the auto guide: 'default' (any contrast; the default) or 'cine' (T1 closer to the "
         "ring on mid pre-contrast T1NET slices, but misses most of the apical pre-contrast myocardium)",
+    )
+    tp.add_argument(
+        "--midwall",
+        type=_MIDWALL,
+        default=0.25,
+        metavar="FRACTION",
+        help="read T1 and ECV in the mid-wall: leave out this fraction of the wall thickness next to the blood "
+        "pool and next to the epicardium (default 0.25, the middle half; 0: the whole myocardium)",
     )
     tp.add_argument("-o", "--output", type=Path, required=True, help="folder (created) for maps, tables, report")
     tp.add_argument("--overwrite", action="store_true")

@@ -79,6 +79,7 @@ def write_pipeline_report(
     slice_rows: list[dict],
     segment_rows: list[dict],
     title: str,
+    values_note: str = "",
 ) -> Path:
     """Write ``out/index.html`` and its PNGs for a T1 pipeline run (:mod:`cmrseg.workflows.t1_pipeline`).
 
@@ -94,6 +95,8 @@ def write_pipeline_report(
         The per-slice and per-AHA-segment tables.
     title : str
         Page title.
+    values_note : str
+        A sentence on where the values are read (e.g. the mid-wall), shown above the tables.
 
     Returns
     -------
@@ -104,7 +107,7 @@ def write_pipeline_report(
         f"<h1>{html.escape(title)}</h1>",
         "<p>Guided segmentation of every image, segmentation-based registration, pixel-wise MOLLI T1. "
         "Contours: endocardium red, epicardium green, RV blue. Check the guides first: every other "
-        "result follows from them.</p>",
+        "result follows from them." + (f" {html.escape(values_note)}" if values_note else "") + "</p>",
         "<h2>Per slice</h2>" + table_html(slice_rows),
     ]
     if segment_rows:

@@ -63,6 +63,7 @@ from cmrseg.io.series import ClassifiedSeries, discover_series
 from cmrseg.labels import FOREGROUND, Label
 from cmrseg.mapping.ecv import check_haematocrit, map_quality, region_median
 from cmrseg.mapping.series import MappingSeries
+from cmrseg.masks import midwall_mask
 from cmrseg.models.shipped import cine_model_for
 from cmrseg.predict import Predictor
 from cmrseg.preprocess import normalise_intensity
@@ -250,7 +251,7 @@ def _stack_chain(run: _Run, item: ClassifiedSeries, res: SeriesResult) -> None:
     volume, lab = _frames(image.array)[..., 0], _frames(labels)[..., 0]
     res.qc.append(qc.check_classes_present(lab))
     if item.kind in ("t1_map", "t2_map"):
-        median, n = region_median(volume, lab == Label.MYO)
+        median, n = region_median(volume, midwall_mask(lab, run.pipeline.midwall_offset))
         if n == 0:
             res.problems.append("map values not done: no finite map value in the segmented myocardium")
         else:
@@ -267,10 +268,10 @@ def _molli_figures(run: _Run, res: SeriesResult, phase: PhaseResult) -> None:
     _overlays(run, res, volume, phase.labels, f"MOLLI {res.number}, guide")
 
 
-def _molli_values(item: ClassifiedSeries, res: SeriesResult, phase: PhaseResult) -> bool:
-    """Myocardial and blood T1, fit quality and the contrast phase; returns post-contrast or not."""
+def _molli_values(item: ClassifiedSeries, res: SeriesResult, phase: PhaseResult, midwall_offset: float) -> bool:
+    """Myocardial (mid-wall) and blood T1, fit quality and the contrast phase; returns post-contrast or not."""
     myo = phase.labels == Label.MYO
-    t1, n = region_median(phase.maps.result.value, myo)
+    t1, n = region_median(phase.maps.result.value, midwall_mask(phase.labels, midwall_offset))
     blood = phase.blood_t1_ms[np.isfinite(phase.blood_t1_ms)]
     res.values |= {"myo_t1_ms": t1, "blood_t1_ms": float(np.median(blood)) if blood.size else float("nan")}
     post = item.post_contrast
@@ -296,7 +297,7 @@ def _molli_chain(run: _Run, item: ClassifiedSeries, res: SeriesResult) -> _Mappe
     run.used |= {"t1_pipeline_guide": run.pipeline.guide_model, "t1_pipeline": run.pipeline.model}
     phase = process_series(series, run.pipeline)
     res.steps.append("T1 pipeline")
-    post = _molli_values(item, res, phase)
+    post = _molli_values(item, res, phase, run.pipeline.midwall_offset)
     _attempt(res, "DICOM-SEG", _write_seg, run, res, LabelMap.like(series.image, phase.segmentation.labels))
     _attempt(res, "T1 map", _write_map, run, res, phase.maps.result.value, series.image, "T1")
     _attempt(res, "figures", _molli_figures, run, res, phase)
@@ -350,7 +351,7 @@ def _same_slices(a: Image, b: Image) -> bool:
 
 def _ecv(run: _Run, pre: _Mapped, post: _Mapped, hct: float) -> None:
     ecv = ecv_from_phases(pre.phase, post.phase, hct)
-    value, n = region_median(ecv, pre.phase.labels == Label.MYO)
+    value, n = region_median(ecv, midwall_mask(pre.phase.labels, run.pipeline.midwall_offset))
     if n == 0:
         raise ValueError("no finite ECV in the myocardium (blood T1 missing, or not shorter after contrast)")
     pre.result.values |= {"ecv_percent": value, "ecv_post_series": post.item.number}
@@ -413,7 +414,7 @@ def _parameters(run: _Run, out: Path, hct: float | None, overwrite: bool) -> dic
     """Every parameter of a run, for provenance.json."""
     p = run.pipeline
     pipeline = {"alpha": p.alpha, "register": p.register, "model": p.model, "guide_model": p.guide_model}
-    pipeline |= {"blood_erode_px": p.blood_erode_px, "myo_erode_px": p.myo_erode_px}
+    pipeline |= {"blood_erode_px": p.blood_erode_px, "myo_erode_px": p.myo_erode_px, "midwall_offset": p.midwall_offset}
     thresholds = {"plausible_ranges": qc.PLAUSIBLE_RANGES, "entropy_max": qc.ENTROPY_MAX}
     thresholds |= {"min_lv_slices": qc.MIN_LV_SLICES, "fit_mean_r2_min": qc.FIT_MEAN_R2_MIN}
     thresholds |= {"fit_low_r2": qc.FIT_LOW_R2, "fit_low_r2_fraction_max": qc.FIT_LOW_R2_FRACTION_MAX}

@@ -31,6 +31,7 @@ from cmrseg.mapping.fits import MappingResult
 from cmrseg.mapping.maps import SeriesMaps, fit_series
 from cmrseg.mapping.registration import RigidTransform, register_masks, register_series, warp_image, warp_labels
 from cmrseg.mapping.series import MappingSeries
+from cmrseg.masks import check_midwall_offset, midwall_mask
 from cmrseg.report.pipeline import PhaseView, write_pipeline_report
 from cmrseg.series_segmentation import SeriesSegmentation, segment_series
 from cmrseg.workflows.maps import write_maps
@@ -54,7 +55,10 @@ __all__ = [
 class PipelineOptions:
     """``alpha``: guidance; ``guide``: ``auto`` or labels; ``register``: align images before fitting;
     ``blood_erode_px``: erosion of the LV blood pool before the blood T1 fit (partial volume);
-    ``myo_erode_px``: erosion of the myocardium for the per-slice values; ``consensus_passes``: see
+    ``myo_erode_px``: erosion of the myocardium for the per-slice values; ``midwall_offset``: the
+    fraction of the wall thickness left out next to the blood pool and next to the epicardium for
+    every myocardial value (per slice, per AHA segment, ECV; :func:`cmrseg.masks.midwall_mask`; 0:
+    the whole myocardium); ``consensus_passes``: see
     :func:`cmrseg.series_segmentation.segment_series`; ``aha``: where the AHA segments start."""
 
     alpha: float = 0.25
@@ -64,8 +68,12 @@ class PipelineOptions:
     guide_model: str = "default"
     blood_erode_px: int = 1
     myo_erode_px: int = 0
+    midwall_offset: float = 0.25
     consensus_passes: int = 0
     aha: AhaConvention = AhaConvention()
+
+    def __post_init__(self) -> None:
+        check_midwall_offset(self.midwall_offset)
 
 
 @dataclass(frozen=True)
@@ -255,8 +263,23 @@ def align_post(pre: PhaseResult, post: PhaseResult) -> tuple[np.ndarray, np.ndar
     return out_t1, out_lab
 
 
+def _values_note(options: PipelineOptions) -> str:
+    """Where the report's myocardial values are read, in words."""
+    if options.midwall_offset == 0:
+        return "Myocardial values are medians over the whole segmented myocardium (--midwall 0)."
+    kept = 100 * (1 - 2 * options.midwall_offset)
+    return (
+        f"Myocardial values are medians in the mid-wall: the middle {kept:.0f}% of the wall thickness "
+        f"(--midwall {options.midwall_offset:g}), away from partial volume with blood and fat."
+    )
+
+
 def slice_table(
-    pre: PhaseResult, post: PhaseResult | None = None, ecv: np.ndarray | None = None, erode_px: int = 0
+    pre: PhaseResult,
+    post: PhaseResult | None = None,
+    ecv: np.ndarray | None = None,
+    erode_px: int = 0,
+    midwall_offset: float = 0.25,
 ) -> list[dict]:
     """One row per slice: myocardial median T1 (ms), fit quality, blood T1, and ECV (%) where given.
 
@@ -270,6 +293,9 @@ def slice_table(
         ``(X, Y, Z)`` ECV map (percent) on the pre-contrast frame.
     erode_px : int
         Erosion of the myocardium in pixels for the per-slice values.
+    midwall_offset : float
+        Fraction of the wall thickness left out on each side for the values
+        (:func:`cmrseg.masks.midwall_mask`; 0: the whole myocardium).
 
     Returns
     -------
@@ -285,7 +311,7 @@ def slice_table(
             if phase is None:
                 continue
             lab = phase.labels[:, :, z]
-            v = myocardial_values(phase.maps.result.value[:, :, z], lab, erode_px)
+            v = myocardial_values(phase.maps.result.value[:, :, z], lab, erode_px, midwall_offset)
             row[f"t1_{name}_ms"], row[f"t1_{name}_q1_ms"], row[f"t1_{name}_q3_ms"] = v.median, v.q1, v.q3
             row[f"myo_pixels_{name}"] = v.n
             if (lab == Label.MYO).any():
@@ -296,7 +322,7 @@ def slice_table(
             if phase.registration_kept is not None:
                 row[f"registered_{name}"] = bool(phase.registration_kept[z])
         if ecv is not None:
-            row["ecv_percent"] = myocardial_values(ecv[:, :, z], pre.labels[:, :, z], erode_px).median
+            row["ecv_percent"] = myocardial_values(ecv[:, :, z], pre.labels[:, :, z], erode_px, midwall_offset).median
         rows.append(row)
     return rows
 
@@ -327,6 +353,7 @@ def segment_table(
     maps: dict[str, np.ndarray],
     convention: AhaConvention | None = None,
     apex: int | None = None,
+    midwall_offset: float = 0.25,
 ) -> tuple[np.ndarray, list[dict]]:
     """AHA segments of ``labels`` ``(X, Y, Z)`` and each map's median / IQR per segment.
 
@@ -340,18 +367,22 @@ def segment_table(
         Where the AHA segments start.
     apex : int, optional
         The stack's orientation, :func:`cmrseg.geometry.slice_levels`.
+    midwall_offset : float
+        Values are read in each segment's mid-wall (:func:`cmrseg.masks.midwall_mask`; 0: all of it).
 
     Returns
     -------
     segments : numpy.ndarray
-        ``(X, Y, Z)`` uint8 AHA segment numbers (0 outside).
+        ``(X, Y, Z)`` uint8 AHA segment numbers (0 outside), the whole myocardium.
     rows : list of dict
-        Per segment, in order: ``segment``, ``pixels`` and ``<name>_median`` / ``_q1`` / ``_q3``.
+        Per segment, in order: ``segment``, ``pixels`` (finite values read) and ``<name>_median`` /
+        ``_q1`` / ``_q3``.
     """
     segments = aha_stack(labels, convention=convention, apex=apex)
+    read = np.where(midwall_mask(labels, midwall_offset), segments, 0)
     rows: dict[int, dict] = {}
     for name, value in maps.items():
-        for s, v in segment_values(value, segments).items():
+        for s, v in segment_values(value, read).items():
             row = rows.setdefault(s, {"segment": s, "pixels": v.n})
             row[f"{name}_median"], row[f"{name}_q1"], row[f"{name}_q3"] = v.median, v.q1, v.q3
     return segments, [rows[s] for s in sorted(rows)]
@@ -465,18 +496,19 @@ def t1_pipeline(
     pre_r = process_series(pre_s, options)
     post_r = None if post_s is None else process_series(post_s, options)
     ecv = None if post_r is None else ecv_from_phases(pre_r, post_r, hct)
-    rows = slice_table(pre_r, post_r, ecv, options.myo_erode_px)
+    rows = slice_table(pre_r, post_r, ecv, options.myo_erode_px, options.midwall_offset)
     maps = {"t1_pre": pre_r.maps.result.value}
     if post_r is not None:
         maps["t1_post"], _ = align_post(pre_r, post_r)
         maps["ecv"] = ecv
-    _, seg_rows = segment_table(pre_r.labels, maps, options.aha, apex_side(pre_s.image.affine))
+    _, seg_rows = segment_table(pre_r.labels, maps, options.aha, apex_side(pre_s.image.affine), options.midwall_offset)
     summary = {
         "slices": rows,
         "segments": seg_rows,
         "hct": hct,
         "alpha": options.alpha,
         "registered": options.register,
+        "midwall_offset": options.midwall_offset,
         "aha": {"reference": options.aha.reference, "rotation_deg": options.aha.rotation_deg},
     }
 
@@ -491,7 +523,7 @@ def t1_pipeline(
         write_rows(tmp / "segments.csv", seg_rows or [{"segment": "none (no RV insertion found)"}])
         (tmp / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
         views = (phase_view(pre_r), None if post_r is None else phase_view(post_r))
-        write_pipeline_report(tmp, *views, ecv, rows, seg_rows, f"T1 pipeline: {Path(pre).name}")
+        write_pipeline_report(tmp, *views, ecv, rows, seg_rows, f"T1 pipeline: {Path(pre).name}", _values_note(options))
 
     atomic_directory(output, overwrite, fill)
     return summary
