@@ -50,22 +50,28 @@ def test_subjects(names: list[str], config: dict) -> set[str]:
     return set(folds[config.get("test_fold") or 0]) | set(config.get("test_subjects") or [])
 
 
-def test_sets(config: dict) -> dict[str, list[tuple[np.ndarray | object, np.ndarray]]]:
-    """Set name -> [(image array or Image, reference labels)]."""
+def test_sets(
+    config: dict, names: dict[str, list[str]] | None = None
+) -> dict[str, list[tuple[np.ndarray | object, np.ndarray]]]:
+    """Set name -> [(image array or Image, reference labels)]; ``names``, when given, is filled
+    with set name -> the file name of each image as the dataset ships it."""
     import h5py
 
     sets: dict[str, list] = {}
-    files = sorted((DATA / "acdc").glob("patient*_frame*.h5"))
-    held = test_subjects([p.name.split("_")[0] for p in files], config)
-    sets["ACDC cine"] = []
-    for path in files:
+    files: dict[str, list[str]] = {} if names is None else names
+    acdc = sorted((DATA / "acdc").glob("patient*_frame*.h5"))
+    held = test_subjects([p.name.split("_")[0] for p in acdc], config)
+    sets["ACDC cine"], files["ACDC cine"] = [], []
+    for path in acdc:
         if path.name.split("_")[0] in held:
             with h5py.File(path) as h5:
                 sets["ACDC cine"].append(
                     (np.asarray(h5["image"]).transpose(1, 2, 0), np.asarray(h5["label"]).transpose(1, 2, 0))
                 )
-    cases = sorted((DATA / "myops").glob("Case*"))
-    held = test_subjects([c.name for c in cases], config)
+            files["ACDC cine"].append(path.name)
+    every = sorted((DATA / "myops").glob("Case*"))
+    held = test_subjects([c.name for c in every], config)
+    cases = [c for c in every if c.name in held]
     for contrast, name in (("C0", "MyoPS bSSFP"), ("LGE", "MyoPS LGE"), ("T2", "MyoPS black-blood T2")):
         sets[name] = [
             (
@@ -73,8 +79,8 @@ def test_sets(config: dict) -> dict[str, list[tuple[np.ndarray | object, np.ndar
                 map_myops_labels(read_labels(c / f"{c.name}_gd.nii.gz").array),
             )
             for c in cases
-            if c.name in held
         ]
+        files[name] = [f"{c.name}_{contrast}.nii.gz" for c in cases]
     sets["M&Ms-2 cine (unseen centre)"] = [
         (
             read_image(DATA / "mnms2/001" / f"001_SA_{p}.nii.gz"),
@@ -82,6 +88,7 @@ def test_sets(config: dict) -> dict[str, list[tuple[np.ndarray | object, np.ndar
         )
         for p in ("ED", "ES")
     ]
+    files["M&Ms-2 cine (unseen centre)"] = [f"001_SA_{p}.nii.gz" for p in ("ED", "ES")]
     return sets
 
 

@@ -117,6 +117,33 @@ def test_auto_model_tells_a_cine_from_its_shape_and_trigger_times():
     assert auto_model((128, 128, 1, 11)) == "default"  # a MOLLI series: 11 inversion times, no trigger times
     assert auto_model((128, 128, 1, 11), [300.0] * 11) == "default"  # ... or one shared trigger time
     assert auto_model((256, 256, 10)) == auto_model((256, 256)) == "default"  # a stack or a slice: any contrast
+    # ... unless what the input says it is names a cine or one of its phases, and nothing else
+    for said in ("patient001_frame01.nii.gz", "001_SA_ED.nii.gz", "sa_ES.nii.gz", "CINE_SAX retro", "trufi_sa"):
+        assert auto_model((256, 256, 10), (), said) == "cine", said
+    for said in ("Case101_C0.nii.gz", "Case101_LGE.nii.gz", "sa_ED PSIR", "SAX MOLLI", "T2w_sa_ES", "bed.nii.gz"):
+        assert auto_model((256, 256, 10), (), said) == "default", said
+    assert auto_model((128, 128, 1, 11), (), "MOLLI_cine_ed") == "default"
+
+
+def test_predict_reads_the_description_of_a_stack_from_its_name_or_sidecar(tmp_path, capsys):
+    import json
+
+    from cmrseg.cli import main
+
+    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz")
+    stack = Image(image.array[:, :, 4:5], image.spacing, image.affine)
+    for name in ("001_SA_ED", "scan", "lge_ED", "plain"):
+        write_image(stack, tmp_path / "in" / f"{name}.nii.gz")
+    (tmp_path / "in" / "scan.json").write_text(json.dumps({"SeriesDescription": "cine_sax_retro"}))  # as dcm2niix
+    (tmp_path / "in" / "plain.json").write_text("not json")  # a broken sidecar says nothing
+    assert main(["predict", str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == 0
+    chosen = {line.split()[0]: line.split()[-1].rstrip(")") for line in capsys.readouterr().out.splitlines()}
+    assert chosen == {
+        str(tmp_path / "out" / "001_SA_ED.nii.gz"): "cine",
+        str(tmp_path / "out" / "lge_ED.nii.gz"): "default",
+        str(tmp_path / "out" / "plain.nii.gz"): "default",
+        str(tmp_path / "out" / "scan.nii.gz"): "cine",
+    }
 
 
 def test_predict_cli_names_the_model_auto_chose(tmp_path, capsys):

@@ -10,7 +10,8 @@ import pytest
 
 from cmrseg.cli import main
 from cmrseg.io.dicom import read_dicom_folder
-from cmrseg.io.series import KINDS, _keywords, discover_series
+from cmrseg.io.series import KINDS, discover_series
+from cmrseg.keywords import keywords
 from tests.conftest import data_path
 from tests.dicom_writer import retag, write_study
 
@@ -181,7 +182,10 @@ def test_cli_folder_without_dicom_one_line_exit_2(tmp_path, capsys, make):
         ("precontrast MOLLI", {"pre", "molli"}),
         ("TI scout", {"tiscout", "localiser"}),  # the TI-scout rule comes first
         ("blocked", set()),
+        ("patient001_frame01.nii.gz", {"cine_phase"}),  # ACDC's cine phase files
+        ("001_SA_ES.nii.gz", {"sax", "cine_phase"}),  # M&Ms
+        ("bed series", set()),
     ],
 )
 def test_keywords(text, words):
-    assert _keywords(text) == words
+    assert keywords(text) == words

@@ -169,7 +169,8 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     pr.add_argument("-o", "--output", type=Path, required=True)
     pr.add_argument(
         "--model",
-        help="'auto' (default: 'cine' for a cine, a 4D image with >= 15 frames; 'default' for anything else), "
+        help="'auto' (default: 'cine' for a cine, a 4D image with >= 15 frames or an input whose series description, "
+        "JSON sidecar or file name says cine, ssfp, ED, ES or frame01; 'default' for anything else), "
         "'default' (every short-axis contrast), 'cine' (cine only, more accurate there), 'guided' (with --guide, "
         "its default) or a model file",
     )

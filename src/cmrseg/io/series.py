@@ -56,6 +56,7 @@ import numpy as np
 from pydicom.multival import MultiValue
 
 from cmrseg.io import dicom as _dicom  # the reader's own scan and header checks
+from cmrseg.keywords import keywords
 
 __all__ = ["ClassifiedSeries", "discover_series", "KINDS"]
 
@@ -68,25 +69,6 @@ _SAME_POSITION_MM = 0.5
 _CINE_PHASES = 10
 _MIN_STACK = 3
 
-_B, _E = r"(?<![a-z])", r"(?![a-z])"  # words: letters may not touch a keyword, digits and _ may
-_KEYWORDS = {
-    name: re.compile(f"{_B}(?:{alternatives}){_E}")
-    for name, alternatives in {
-        "tiscout": r"ti[-_ ]?scout|look[-_ ]?locker|ti[-_ ]?finder",
-        "t1map": r"t1[-_ ]?maps?",
-        "t2map": r"t2[-_ ]?maps?",
-        "molli": r"molli|shmolli|sasha",
-        "t2star": r"t2\*|t2[-_ ]?star|r2\*|dixon",
-        "t2w": r"t2w|t2[-_ ]?weighted|stir|tirm|t2[-_ ]?prep|t2[-_ ]?tse|black[-_ ]?blood|dark[-_ ]?blood",
-        "localiser": r"loc|locali[sz]er|scout|survey|pilot|tri[-_ ]?pilot",
-        "cine": r"cines?|trufi|fiesta|b?ssfp",
-        "sax": r"sa|sax|short[-_ ]?axis|sht[-_ ]?ax",
-        "lax": r"lax|[234][-_ ]?ch(?:amber)?|ch[234]|lvot|hla|vla|long[-_ ]?axis",
-        "lge": r"lge|psir|de|delayed|late|mde|viability",
-        "post": r"post|post[-_ ]?contrast|post[-_ ]?gd|post[-_ ]?gad",
-        "pre": r"pre|pre[-_ ]?contrast|native?",
-    }.items()
-}
 _TI_COMMENT = re.compile(r"\bTI\s*[:=]?\s*(\d+(?:\.\d+)?)", re.IGNORECASE)  # as cmrseg.mapping.series
 _T2_PREP_COMMENT = re.compile(r"\bT2\s*-?\s*p(?:rep)?[a-z.]*\s*(?:duration)?\s*[:=]?\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 
@@ -214,10 +196,6 @@ class _Series:
         return max((len({getattr(h, field) for h in p} - {None}) for p in self.positions), default=0)
 
 
-def _keywords(text: str) -> frozenset[str]:
-    return frozenset(name for name, rx in _KEYWORDS.items() if rx.search(text.lower()))
-
-
 def _angle(a: np.ndarray, b: np.ndarray) -> float:
     """Angle in degrees (0-90) between two plane normals, sign ignored."""
     return float(np.degrees(np.arccos(min(1.0, abs(float(a @ b))))))
@@ -317,7 +295,7 @@ def _series(uid: str, items: list[tuple[Path, Any]]) -> _Series:
         uid,
         _dicom._series_number(first),
         description,
-        _keywords(f"{_dicom._text(first, 'SeriesDescription')} {_dicom._text(first, 'ProtocolName')}"),
+        keywords(f"{_dicom._text(first, 'SeriesDescription')} {_dicom._text(first, 'ProtocolName')}"),
         _image_type(items),
         len(items),
         _planes(heads),

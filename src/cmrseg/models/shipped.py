@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from cmrseg.keywords import names_a_cine
+
 __all__ = ["AUTO", "MODEL_NAMES", "WEIGHTS_DIR", "auto_model", "cine_model_for", "resolve_model_path"]
 
 #: the folder of shipped weights
@@ -28,7 +30,7 @@ CINE_MIN_FRAMES = 15
 CINE_MIN_TRIGGERS = 10
 
 
-def auto_model(shape: tuple[int, ...], trigger_times_ms: Sequence[float] = ()) -> str:
+def auto_model(shape: tuple[int, ...], trigger_times_ms: Sequence[float] = (), description: str = "") -> str:
     """The shipped model ``auto`` stands for: ``cine`` for a cine, ``default`` for anything else.
 
     Parameters
@@ -37,22 +39,29 @@ def auto_model(shape: tuple[int, ...], trigger_times_ms: Sequence[float] = ()) -
         The image's shape, ``(X, Y[, Z[, T]])``.
     trigger_times_ms : sequence of float
         The trigger time of each frame (ms), when the image came from DICOM.
+    description : str
+        What the input says it is: its series description and protocol name (DICOM, or a
+        dcm2niix JSON sidecar) and its file name.
 
     Returns
     -------
     str
         ``"cine"`` for a 4D image with at least :data:`CINE_MIN_FRAMES` frames, or at least
-        :data:`CINE_MIN_TRIGGERS` frames at distinct trigger times; else ``"default"``.
+        :data:`CINE_MIN_TRIGGERS` frames at distinct trigger times, or an image whose
+        ``description`` names a cine or one of its phases and nothing else
+        (:func:`cmrseg.keywords.names_a_cine`: ``cine``, ``trufi``, ``ssfp``, ``ED``, ``ES``,
+        ``frame01``; not with ``LGE``, ``T2w``, ``MOLLI``, ``map``...); else ``"default"``.
 
     Notes
     -----
-    A 3D stack or 2D slice cannot be told from its shape: it gets the default model, which
-    segments every contrast (on a cine frame it is less accurate than ``cine``: docs/any-contrast.md).
+    A 3D stack or 2D slice cannot be told from its shape: without a description naming a cine it
+    gets the default model, which segments every contrast (on a cine frame it is less accurate
+    than ``cine``: docs/any-contrast.md).
     """
     frames = shape[3] if len(shape) == 4 else 1
     distinct = len({round(float(t), 1) for t in trigger_times_ms})
     cine = frames >= CINE_MIN_FRAMES or (frames >= CINE_MIN_TRIGGERS and distinct >= CINE_MIN_TRIGGERS)
-    return "cine" if cine else "default"
+    return "cine" if cine or names_a_cine(description) else "default"
 
 
 def cine_model_for(model: str | Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from cmrseg.guide import check_alpha, check_guide
 from cmrseg.image import Image
 from cmrseg.io.atomic import check_output
 from cmrseg.io.loader import list_inputs, read_any
+from cmrseg.io.mapping_series import sidecar_path
 from cmrseg.io.nifti import read_labels, write_labels
 from cmrseg.labels import is_label_map
 from cmrseg.models.shipped import AUTO, auto_model
@@ -42,6 +44,35 @@ def _check_values(array: np.ndarray, source: Path) -> None:
         raise ValueError(f"{source.name} is constant (all values {array.flat[0]}); nothing to segment")
 
 
+def described(source: Path, image: Image) -> str:
+    """What an input says it is, for ``--model auto``: its DICOM series description, the
+    SeriesDescription and ProtocolName of a JSON sidecar beside a NIfTI file (as dcm2niix writes),
+    and its file or folder name.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The input file or DICOM folder.
+    image : Image
+        Its image (``series_description`` in its metadata when read from DICOM).
+
+    Returns
+    -------
+    str
+        The texts joined by spaces.
+    """
+    parts = [str(image.metadata.get("series_description", "")), source.name]
+    side = sidecar_path(source)
+    if source.is_file() and side.is_file():
+        try:
+            meta = json.loads(side.read_text())
+        except (ValueError, OSError):
+            meta = {}
+        if isinstance(meta, dict):
+            parts += [str(meta.get(key, "")) for key in ("SeriesDescription", "ProtocolName")]
+    return " ".join(parts)
+
+
 def predict_file(
     input_path: Path | str,
     output_path: Path | str,
@@ -69,8 +100,9 @@ def predict_file(
     model : str or path
         A shipped name (``default``: every short-axis contrast; ``cine``; ``guided``), a model
         file, or ``auto``: per input, the cine model for a cine (a 4D image with >= 15 frames, or
-        >= 10 at distinct trigger times), the default model for anything else
-        (:func:`cmrseg.models.shipped.auto_model`).
+        >= 10 at distinct trigger times, or an input whose description or file name names a cine
+        or a cine phase, :func:`described`: ``cine``, ``ssfp``, ``ED``, ``frame01``), the default
+        model for anything else (:func:`cmrseg.models.shipped.auto_model`).
     device : str
         ``auto``, ``cpu``, ``cuda`` or ``mps``.
     tta : bool
@@ -118,11 +150,12 @@ def predict_file(
         _check_values(image.array, src)
         if invert not in (False, "off") and is_label_map(image.array):
             raise ValueError(f"{src.name} looks like a label map (values 0-3 only); --invert applies to images")
-        images.append((image, _guide_for(guide, src, image), out))
+        images.append((src, image, _guide_for(guide, src, image), out))
     predictors: dict[str, Predictor] = {}
     written = []
-    for image, guide_labels, out in images:
-        name = str(model) if str(model) != AUTO else auto_model(image.shape, image.metadata.get("trigger_time_ms", ()))
+    for src, image, guide_labels, out in images:
+        triggers = image.metadata.get("trigger_time_ms", ())
+        name = str(model) if str(model) != AUTO else auto_model(image.shape, triggers, described(src, image))
         if name not in predictors:
             predictors[name] = Predictor(name, device=device, tta=tta, invert=invert, alpha=alpha)
             if guide is not None and not predictors[name].guided:
