@@ -146,6 +146,9 @@ def test_map_value_tables_per_segment_and_slice():
     assert [r["median"] for r in slices] == [1000.0, 1200.0, 1000.0]
     _, eroded = map_value_tables(t1, st, erode_px=2)
     assert all(e["n"] < r["n"] for e, r in zip(eroded, slices, strict=True))
+    mid_segs, mid = map_value_tables(t1, st, midwall_offset=0.25)
+    assert [r["median"] for r in mid] == [1000.0, 1200.0, 1000.0]
+    assert all(m["n"] < r["n"] for m, r in zip(mid + mid_segs, slices + segs, strict=True))
     with pytest.raises(ValueError, match="one grid"):
         map_value_tables(t1[:, :, :2], st)
 

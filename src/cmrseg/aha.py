@@ -352,6 +352,7 @@ def map_value_tables(
     convention: AhaConvention | None = None,
     erode_px: int = 0,
     apex: int | None = None,
+    midwall_offset: float = 0.0,
 ) -> tuple[list[dict], list[dict]]:
     """Median and IQR of a map (e.g. T1 in ms) per AHA segment and in the myocardium of each slice.
 
@@ -368,6 +369,9 @@ def map_value_tables(
     apex : int, optional
         The stack's orientation for the slice levels (+1: slice index grows towards the apex, -1
         towards the base; :func:`cmrseg.geometry.slice_levels`).
+    midwall_offset : float
+        Read segment and slice values in the mid-wall (:func:`cmrseg.masks.midwall_mask`: this
+        fraction of the wall thickness left out on each side; 0: the whole myocardium).
 
     Returns
     -------
@@ -388,10 +392,11 @@ def map_value_tables(
     def row(key: str, k: int, v: SegmentValue) -> dict:
         return {key: k, "median": v.median, "q1": v.q1, "q3": v.q3, "n": v.n}
 
-    segments = segment_values(value, aha_stack(lab, convention=convention, apex=apex))
+    read = np.where(midwall_mask(lab, midwall_offset), aha_stack(lab, convention=convention, apex=apex), 0)
+    segments = segment_values(value, read)
     seg_rows = [row("segment", k, v) for k, v in sorted(segments.items())]
     slice_rows = [
-        row("slice", z, myocardial_values(value[:, :, z], lab[:, :, z], erode_px))
+        row("slice", z, myocardial_values(value[:, :, z], lab[:, :, z], erode_px, midwall_offset))
         for z in range(lab.shape[2])
         if (lab[:, :, z] == Label.MYO).any()
     ]

@@ -519,7 +519,18 @@ def _report(a: argparse.Namespace) -> None:
     aha = _aha_convention(a)
     print(
         report_from_files(
-            a.image, a.output, a.labels, a.model, a.title, a.metrics, a.map, aha, a.map_unit, a.erode, a.overwrite
+            a.image,
+            a.output,
+            a.labels,
+            a.model,
+            a.title,
+            a.metrics,
+            a.map,
+            aha,
+            a.map_unit,
+            a.erode,
+            a.overwrite,
+            midwall_offset=a.midwall,
         )
     )
 
@@ -540,6 +551,14 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--map-unit", default="ms", help="unit of --map for labels and colour bars (default ms)")
     rp.add_argument(
         "--erode", type=int, default=0, metavar="PX", help="erode the myocardium by PX pixels for per-slice values"
+    )
+    rp.add_argument(
+        "--midwall",
+        type=_MIDWALL,
+        default=0.25,
+        metavar="FRACTION",
+        help="read --map values in the mid-wall: leave out this fraction of the wall thickness next to the blood "
+        "pool and next to the epicardium (default 0.25; 0: the whole myocardium)",
     )
     rp.add_argument("-o", "--output", type=Path, required=True, help="folder for index.html and its PNGs")
     rp.add_argument("--overwrite", action="store_true")

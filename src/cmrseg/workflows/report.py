@@ -30,6 +30,7 @@ from cmrseg.io.loader import read_any
 from cmrseg.io.nifti import read_image, read_labels
 from cmrseg.io.tables import read_rows, write_rows
 from cmrseg.labels import Label, check_label_convention, is_label_map
+from cmrseg.masks import check_midwall_offset
 from cmrseg.predict import Predictor
 from cmrseg.report.html import ReportParts, write_report
 
@@ -204,12 +205,14 @@ def report_from_files(
     map_unit: str = "ms",
     erode_px: int = 0,
     overwrite: bool = False,
+    midwall_offset: float = 0.25,
 ) -> Path:
     """Write the HTML report of a study (segmenting the image unless labels are given).
 
     ``metrics_csv``: ``cmrseg evaluate``'s metrics.csv (its summary, agreement and Bland-Altman
     plots beside it are shown too); ``map_path``: a map on the labels' grid, shown as AHA segment
-    and per-slice myocardial values (``erode_px``) and written to ``segments.csv`` / ``slices.csv``;
+    and per-slice myocardial values (in the mid-wall, ``midwall_offset``; ``erode_px``) and written
+    to ``segments.csv`` / ``slices.csv``;
     ``aha``: where the AHA segments start.
 
     Parameters
@@ -236,6 +239,10 @@ def report_from_files(
         Pixels to erode the myocardium by for the map values, >= 0.
     overwrite : bool
         Replace an existing ``index.html``.
+    midwall_offset : float
+        The map values are read in the mid-wall: this fraction of the wall thickness left out next
+        to the blood pool and next to the epicardium (:func:`cmrseg.masks.midwall_mask`; 0: the
+        whole myocardium), in [0, 0.5).
 
     Returns
     -------
@@ -247,11 +254,12 @@ def report_from_files(
     FileExistsError
         If ``output/index.html`` exists and ``overwrite`` is false.
     ValueError
-        If ``erode_px`` < 0.
+        If ``erode_px`` < 0 or ``midwall_offset`` is not in [0, 0.5).
     """
     check_output(Path(output) / "index.html", overwrite)
     if erode_px < 0:
         raise ValueError(f"--erode must be >= 0 pixels, got {erode_px}")
+    check_midwall_offset(midwall_offset)
     image = read_any(Path(image_path))
     if labels_path:
         labels = read_labels(labels_path)
@@ -267,7 +275,9 @@ def report_from_files(
         shown = labels.array[..., frame] if labels.array.ndim == 4 else labels.array
         value_map = read_image(map_path).array
         apex = apex_side(labels.affine)
-        fields["segments"], fields["map_slices"] = map_value_tables(value_map, shown, aha, erode_px, apex)
+        fields["segments"], fields["map_slices"] = map_value_tables(
+            value_map, shown, aha, erode_px, apex, midwall_offset
+        )
         fields["map_unit"] = map_unit
     page = write_report(image, labels, output, title or Path(image_path).name, ReportParts(**fields), frames)
     if map_path:
