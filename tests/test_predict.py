@@ -181,3 +181,36 @@ def test_predictors_on_one_file_share_one_loaded_network(tmp_path):
     time.sleep(0.01)
     shutil.copy(resolve_model_path("default"), copy)  # replaced: another mtime and size
     assert Predictor(copy, device="cpu").net is not loaded
+
+
+def test_predict_auto_segments_a_mapping_series_as_segment_series(tmp_path):
+    """A 4D file whose sidecar holds >= 3 inversion times (or named MOLLI) is a mapping series:
+    plain `predict` segments it as `segment-series` does; 8 frames with nothing said: per image."""
+    import json
+
+    from cmrseg.series_segmentation import segment_series
+    from cmrseg.workflows.predict import SERIES_ROUTE, is_mapping_series, predict_file
+
+    image = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz")
+    ti = [100.0, 180.0, 260.0, 900.0, 1000.0, 1700.0, 1800.0, 2500.0]
+    # a MOLLI-like series of one slice: the signal |1 - 2 exp(-TI / T1*)| of the cine's intensities
+    base = image.array[:, :, 5].astype(np.float32)
+    frames = np.stack([base * np.abs(1 - 2 * np.exp(-t / 900.0)) + 1.0 for t in ti], axis=-1)[:, :, None, :]
+    series = Image(frames, image.spacing[:3], image.affine)
+    for name in ("timed", "t1_molli_sax", "eight"):
+        write_image(series, tmp_path / "in" / f"{name}.nii.gz")
+    (tmp_path / "in" / "timed.json").write_text(json.dumps({"InversionTime": [ti]}))
+    assert is_mapping_series(tmp_path / "in" / "timed.nii.gz", series)
+    assert is_mapping_series(tmp_path / "in" / "t1_molli_sax.nii.gz", series)
+    assert not is_mapping_series(tmp_path / "in" / "eight.nii.gz", series)
+    assert not is_mapping_series(tmp_path / "in" / "timed.nii.gz", Image(frames[..., 0], image.spacing[:3]))
+    chosen: dict = {}
+    predict_file(tmp_path / "in", tmp_path / "out", chosen=chosen)
+    assert {p.name: m for p, m in chosen.items()} == {
+        "timed.nii.gz": SERIES_ROUTE,
+        "t1_molli_sax.nii.gz": SERIES_ROUTE,
+        "eight.nii.gz": "default",
+    }
+    labels = read_labels(tmp_path / "out" / "timed.nii.gz").array
+    assert labels.shape == frames.shape
+    np.testing.assert_array_equal(labels, segment_series(frames).labels)

@@ -8,16 +8,18 @@ from pathlib import Path
 import numpy as np
 
 from cmrseg.guide import check_alpha, check_guide
-from cmrseg.image import Image
+from cmrseg.image import Image, LabelMap
 from cmrseg.io.atomic import check_output
 from cmrseg.io.loader import list_inputs, read_any
 from cmrseg.io.mapping_series import sidecar_path
 from cmrseg.io.nifti import read_labels, write_labels
+from cmrseg.keywords import keywords
 from cmrseg.labels import is_label_map
 from cmrseg.models.shipped import AUTO, auto_model
 from cmrseg.predict import Predictor
+from cmrseg.series_segmentation import segment_series
 
-__all__ = ["predict_file"]
+__all__ = ["predict_file", "described", "is_mapping_series", "SERIES_ROUTE"]
 
 
 def _guide_for(guide: Path | None, source: Path, image: Image) -> np.ndarray | None:
@@ -44,6 +46,55 @@ def _check_values(array: np.ndarray, source: Path) -> None:
         raise ValueError(f"{source.name} is constant (all values {array.flat[0]}); nothing to segment")
 
 
+#: what ``--model auto`` reports for a mapping series (:func:`is_mapping_series`)
+SERIES_ROUTE = "guided (a mapping series, as segment-series: guide from the default model)"
+
+
+def _sidecar(source: Path) -> dict:
+    """The JSON sidecar beside a NIfTI file (as dcm2niix writes), or {} when there is none or it is broken."""
+    side = sidecar_path(source)
+    if not (source.is_file() and side.is_file()):
+        return {}
+    try:
+        meta = json.loads(side.read_text())
+    except (ValueError, OSError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _numbers(value: object) -> list[float]:
+    """Every number in a (nested) list, or in a single value; [] for anything else."""
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _numbers(v)]
+    try:
+        return [float(value)]  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return []
+
+
+def is_mapping_series(source: Path, image: Image) -> bool:
+    """Whether a 4D input is the images of a T1 mapping series (MOLLI, ShMOLLI, SASHA).
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The input file or DICOM folder.
+    image : Image
+        Its image, ``(X, Y, Z, N)``.
+
+    Returns
+    -------
+    bool
+        True for a 4D image of 3 to 14 images per slice with >= 3 distinct inversion times (DICOM
+        InversionTime, or ``InversionTime`` in its JSON sidecar), or whose description names MOLLI,
+        ShMOLLI or SASHA (:func:`described`).
+    """
+    if image.array.ndim != 4 or not 3 <= image.array.shape[3] < 15:
+        return False
+    times = _numbers(image.metadata.get("inversion_time_ms", [])) + _numbers(_sidecar(source).get("InversionTime"))
+    return len({round(t, 1) for t in times}) >= 3 or "molli" in keywords(described(source, image))
+
+
 def described(source: Path, image: Image) -> str:
     """What an input says it is, for ``--model auto``: its DICOM series description, the
     SeriesDescription and ProtocolName of a JSON sidecar beside a NIfTI file (as dcm2niix writes),
@@ -61,22 +112,15 @@ def described(source: Path, image: Image) -> str:
     str
         The texts joined by spaces.
     """
+    meta = _sidecar(source)
     parts = [str(image.metadata.get("series_description", "")), source.name]
-    side = sidecar_path(source)
-    if source.is_file() and side.is_file():
-        try:
-            meta = json.loads(side.read_text())
-        except (ValueError, OSError):
-            meta = {}
-        if isinstance(meta, dict):
-            parts += [str(meta.get(key, "")) for key in ("SeriesDescription", "ProtocolName")]
-    return " ".join(parts)
+    return " ".join(parts + [str(meta.get(key, "")) for key in ("SeriesDescription", "ProtocolName")])
 
 
 def predict_file(
     input_path: Path | str,
     output_path: Path | str,
-    model: str | Path = "default",
+    model: str | Path = AUTO,
     device: str = "auto",
     tta: bool = False,
     overwrite: bool = False,
@@ -99,10 +143,13 @@ def predict_file(
         input's file name.
     model : str or path
         A shipped name (``default``: every short-axis contrast; ``cine``; ``guided``), a model
-        file, or ``auto``: per input, the cine model for a cine (a 4D image with >= 15 frames, or
-        >= 10 at distinct trigger times, or an input whose description or file name names a cine
-        or a cine phase, :func:`described`: ``cine``, ``ssfp``, ``ED``, ``frame01``), the default
-        model for anything else (:func:`cmrseg.models.shipped.auto_model`).
+        file, or ``auto`` (the default, as ``cmrseg predict``'s): per input, for a T1 mapping series (:func:`is_mapping_series`) every
+        image segmented as ``segment-series`` does (the guided model, guided by the default
+        model's segmentation of the slice's highest-contrast image); the cine model for a cine (a
+        4D image with >= 15 frames, or >= 10 at distinct trigger times, or an input whose
+        description or file name names a cine or a cine phase, :func:`described`: ``cine``,
+        ``ssfp``, ``ED``, ``frame01``); the default model for anything else
+        (:func:`cmrseg.models.shipped.auto_model`).
     device : str
         ``auto``, ``cpu``, ``cuda`` or ``mps``.
     tta : bool
@@ -154,6 +201,13 @@ def predict_file(
     predictors: dict[str, Predictor] = {}
     written = []
     for src, image, guide_labels, out in images:
+        if str(model) == AUTO and guide_labels is None and is_mapping_series(src, image):
+            seg = segment_series(image.array, "auto", alpha, "guided", "default")
+            write_labels(LabelMap.like(image, seg.labels), out)
+            written.append(out)
+            if chosen is not None:
+                chosen[out] = SERIES_ROUTE
+            continue
         triggers = image.metadata.get("trigger_time_ms", ())
         name = str(model) if str(model) != AUTO else auto_model(image.shape, triggers, described(src, image))
         if name not in predictors:
