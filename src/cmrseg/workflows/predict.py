@@ -143,9 +143,10 @@ def predict_file(
         input's file name.
     model : str or path
         A shipped name (``default``: every short-axis contrast; ``cine``; ``guided``), a model
-        file, or ``auto`` (the default, as ``cmrseg predict``'s): per input, for a T1 mapping series (:func:`is_mapping_series`) every
-        image segmented as ``segment-series`` does (the guided model, guided by the default
-        model's segmentation of the slice's highest-contrast image); the cine model for a cine (a
+        file, or ``auto`` (the default, as ``cmrseg predict``'s): per input, for a T1 mapping
+        series (:func:`is_mapping_series`) every image segmented as ``segment-series`` does (the
+        guided model, guided by the default model's segmentation of the slice's highest-contrast
+        image); the cine model for a cine (a
         4D image with >= 15 frames, or >= 10 at distinct trigger times, or an input whose
         description or file name names a cine or a cine phase, :func:`described`: ``cine``,
         ``ssfp``, ``ED``, ``frame01``); the default model for anything else
