@@ -17,6 +17,9 @@ HISTORIC_MODELS = {
     "previous": ("b4017fa", "src/cmrseg/weights/default.pt", "runs/previous_default.pt"),
     # the first guided model (no contrast randomisation), shipped until 2026-11-22
     "guided_v1": ("149bf13", "src/cmrseg/weights/guided.pt", "runs/guided_v1.pt"),
+    # the second guided model (configs/guided.yaml alone: the any-contrast recipe), shipped on 2026-11-22
+    # until its second stage (configs/guided_stage2.yaml) replaced it the same day
+    "guided_v2": ("8ae8c86", "src/cmrseg/weights/guided.pt", "runs/guided_anycontrast/model.pt"),
 }
 
 

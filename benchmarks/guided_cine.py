@@ -2,13 +2,16 @@
 
 Needs data/acdc (`cmrseg convert acdc ../shared/data/acdc data/acdc`).
 
-Usage: python benchmarks/guided_cine.py [--models guided guided_v1 [NAME=PATH ...]] [--out docs/guided-cine.md]
+Usage: python benchmarks/guided_cine.py [--models guided guided_v2 guided_v1 [NAME=PATH ...]]
+       [--out docs/guided-cine.md]
 
 ACDC patients of fold 0 of ``kfold_subjects(patients, 2, seed 0)`` (40 patients that neither guided
 model trained on; the cine model trained on 33 of them, so its own row is optimistic). The guide
 of each ES volume is the cine model's prediction on the same patient's ED volume (never the
 ground truth); each guided model segments ES at alpha 0 and 0.25. Dice per volume to the ES
-ground truth, mean [95% bootstrap CI]. ``guided_v1`` is the first guided model (no contrast
+ground truth, mean [95% bootstrap CI].
+``guided_v2`` is the second guided model (``configs/guided.yaml`` alone, before its second
+stage ``configs/guided_stage2.yaml``), ``guided_v1`` the first guided model (no contrast
 randomisation), read from git history (``_common.HISTORIC_MODELS``).
 """
 
@@ -56,7 +59,9 @@ def _pairs() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", nargs="+", default=["guided", "guided_v1"], help="names, paths or NAME=PATH")
+    ap.add_argument(
+        "--models", nargs="+", default=["guided", "guided_v2", "guided_v1"], help="names, paths or NAME=PATH"
+    )
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "guided-cine.md")
     args = ap.parse_args()
     t0 = time.perf_counter()

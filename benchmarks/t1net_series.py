@@ -1,7 +1,7 @@
 """`segment-series` on real MOLLI: which guide model and which guided model label T1NET's ring.
 
 Usage: python benchmarks/t1net_series.py [--guide-models default cine]
-       [--guided-models guided guided_v1 [NAME=PATH ...]] [--out docs/t1net-series.md]
+       [--guided-models guided guided_v2 guided_v1 [NAME=PATH ...]] [--out docs/t1net-series.md]
 
 T1NET (3 pre- + 3 post-contrast MOLLI slices, every inversion time; no model trained on it):
 every (guide model, guided model) pair runs ``segment_series`` with its defaults (auto guide
@@ -10,7 +10,9 @@ slice: the fraction of T1NET's ring (``myoMask``, drawn conservatively inside th
 labelled myocardium, the worst image of the slice; the median reference T1 in the predicted
 myocardium eroded by 1 px against the median in the ring, the worst image of the slice; and the
 same two figures for the guide itself (what ``t1-pipeline`` measures in). Issue 11's target:
-every slice >= 85% and within 3%. ``guided_v1`` is the first guided model (no contrast
+every slice >= 85% and within 3%.
+``guided_v2`` is the second guided model (``configs/guided.yaml`` alone, before its second
+stage ``configs/guided_stage2.yaml``), ``guided_v1`` the first guided model (no contrast
 randomisation), read from git history (``_common.HISTORIC_MODELS``).
 """
 
@@ -86,7 +88,9 @@ def table(results: dict[tuple[str, str], dict[str, dict[str, np.ndarray]]]) -> l
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--guide-models", nargs="+", default=["default", "cine"])
-    ap.add_argument("--guided-models", nargs="+", default=["guided", "guided_v1"], help="names, paths or NAME=PATH")
+    ap.add_argument(
+        "--guided-models", nargs="+", default=["guided", "guided_v2", "guided_v1"], help="names, paths or NAME=PATH"
+    )
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "t1net-series.md")
     ap.add_argument("--one-file", action="store_true", help="segment the 3 slices in one call (as one file)")
     args = ap.parse_args()
