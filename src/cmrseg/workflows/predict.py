@@ -72,7 +72,7 @@ def _numbers(value: object) -> list[float]:
         return []
 
 
-def is_mapping_series(source: Path, image: Image) -> bool:
+def is_mapping_series(source: Path, image: Image, sidecar: dict | None = None) -> bool:
     """Whether a 4D input is the images of a T1 mapping series (MOLLI, ShMOLLI, SASHA).
 
     Parameters
@@ -81,6 +81,8 @@ def is_mapping_series(source: Path, image: Image) -> bool:
         The input file or DICOM folder.
     image : Image
         Its image, ``(X, Y, Z, N)``.
+    sidecar : dict, optional
+        Its JSON sidecar, when already read (default: read here).
 
     Returns
     -------
@@ -91,11 +93,12 @@ def is_mapping_series(source: Path, image: Image) -> bool:
     """
     if image.array.ndim != 4 or not 3 <= image.array.shape[3] < 15:
         return False
-    times = _numbers(image.metadata.get("inversion_time_ms", [])) + _numbers(_sidecar(source).get("InversionTime"))
-    return len({round(t, 1) for t in times}) >= 3 or "molli" in keywords(described(source, image))
+    meta = _sidecar(source) if sidecar is None else sidecar
+    times = _numbers(image.metadata.get("inversion_time_ms", [])) + _numbers(meta.get("InversionTime"))
+    return len({round(t, 1) for t in times}) >= 3 or "molli" in keywords(described(source, image, meta))
 
 
-def described(source: Path, image: Image) -> str:
+def described(source: Path, image: Image, sidecar: dict | None = None) -> str:
     """What an input says it is, for ``--model auto``: its DICOM series description, the
     SeriesDescription and ProtocolName of a JSON sidecar beside a NIfTI file (as dcm2niix writes),
     and its file or folder name.
@@ -106,13 +109,15 @@ def described(source: Path, image: Image) -> str:
         The input file or DICOM folder.
     image : Image
         Its image (``series_description`` in its metadata when read from DICOM).
+    sidecar : dict, optional
+        Its JSON sidecar, when already read (default: read here).
 
     Returns
     -------
     str
         The texts joined by spaces.
     """
-    meta = _sidecar(source)
+    meta = _sidecar(source) if sidecar is None else sidecar
     parts = [str(image.metadata.get("series_description", "")), source.name]
     return " ".join(parts + [str(meta.get(key, "")) for key in ("SeriesDescription", "ProtocolName")])
 
@@ -202,7 +207,8 @@ def predict_file(
     predictors: dict[str, Predictor] = {}
     written = []
     for src, image, guide_labels, out in images:
-        if str(model) == AUTO and guide_labels is None and is_mapping_series(src, image):
+        meta = _sidecar(src) if str(model) == AUTO else {}  # read once per input
+        if str(model) == AUTO and guide_labels is None and is_mapping_series(src, image, meta):
             seg = segment_series(image.array, "auto", alpha, "guided", "default")
             write_labels(LabelMap.like(image, seg.labels), out)
             written.append(out)
@@ -210,7 +216,7 @@ def predict_file(
                 chosen[out] = SERIES_ROUTE
             continue
         triggers = image.metadata.get("trigger_time_ms", ())
-        name = str(model) if str(model) != AUTO else auto_model(image.shape, triggers, described(src, image))
+        name = str(model) if str(model) != AUTO else auto_model(image.shape, triggers, described(src, image, meta))
         if name not in predictors:
             predictors[name] = Predictor(name, device=device, tta=tta, invert=invert, alpha=alpha)
             if guide is not None and not predictors[name].guided:
