@@ -3,9 +3,11 @@
 Usage: python benchmarks/inference_speed.py [--model cine|PATH] [--repeats 3]
 
 Model-only: forward passes of the network on (B, 1, S, S) inputs (S = the model's input size),
-fp32, after a warm-up, median over repeats. End to end: `cmrseg predict` on a real 10-slice
-stack (the first 10 slices of the shipped M&Ms-2 example) in a fresh process, timed from
-process start to the label map written, median of the repeats. Same run, same machine.
+fp32, after a warm-up, median over repeats; in the channels-last memory layout ``Predictor`` uses
+on the CPU and, interleaved in the same run, in the default (contiguous) layout, with the ratio.
+End to end: `cmrseg predict` on a real 10-slice stack (the first 10 slices of the shipped M&Ms-2
+example) in a fresh process, timed from process start to the label map written, median of the
+repeats. Same run, same machine.
 """
 
 from __future__ import annotations
@@ -24,19 +26,27 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 
 
-def model_only(model: str, batch: int, repeats: int) -> float:
+def model_only(model: str, batch: int, repeats: int) -> tuple[float, float]:
+    """Slices/s in channels-last layout (what ``Predictor`` runs on the CPU) and in the default
+    layout, the two interleaved so that both see the same machine load."""
+    import copy
+
     from cmrseg.predict import Predictor
 
     p = Predictor(model, device="cpu")
+    nets = {"cl": p.net, "nchw": copy.deepcopy(p.net).to(memory_format=torch.contiguous_format)}
     x = torch.rand(batch, 1, p.size, p.size)
+    inputs = {"cl": x.contiguous(memory_format=torch.channels_last), "nchw": x}
+    times: dict[str, list[float]] = {"cl": [], "nchw": []}
     with torch.no_grad():
-        p.net(x)
-        times = []
+        for k in nets:
+            nets[k](inputs[k])
         for _ in range(repeats):
-            t = time.perf_counter()
-            p.net(x)
-            times.append(time.perf_counter() - t)
-    return batch / float(np.median(times))
+            for k in nets:
+                t = time.perf_counter()
+                nets[k](inputs[k])
+                times[k].append(time.perf_counter() - t)
+    return batch / float(np.median(times["cl"])), batch / float(np.median(times["nchw"]))
 
 
 def end_to_end(model: str, repeats: int) -> float:
@@ -75,7 +85,11 @@ def main() -> None:
     args = ap.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
     for batch in (1, 16):
-        print(f"model only, batch {batch:2d}: {model_only(args.model, batch, args.repeats * 3):6.1f} slices/s")
+        cl, nchw = model_only(args.model, batch, args.repeats * 3)
+        print(
+            f"model only, batch {batch:2d}: {cl:6.1f} slices/s (channels-last, what predict runs); "
+            f"default layout {nchw:6.1f} slices/s; ratio {cl / nchw:.2f}"
+        )
     e2e = end_to_end(args.model, args.repeats)
     print(f"cmrseg predict, 10-slice stack, process start to file written: {e2e:.2f} s (median of {args.repeats})")
 

@@ -56,6 +56,26 @@ def test_rotation_tta_is_close_to_plain(predictor):
     assert dice(tta == 3, plain == 3) > 0.9
 
 
+def test_cpu_predictor_runs_channels_last_with_the_same_probabilities(predictor, monkeypatch):
+    import copy
+
+    import torch
+
+    import cmrseg.predict as module
+
+    weight = next(p for p in predictor.net.parameters() if p.ndim == 4)
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    x = read_image(EXAMPLES / "mnms2_001_SA_ED.nii.gz").array[:, :, 4:6]
+    slices = np.stack([(s - s.min()) / (s.max() - s.min()) for s in np.moveaxis(x, 2, 0)]).astype(np.float32)
+    fast = predictor.predict_probabilities(slices)
+    other = Predictor("default", device="cpu")
+    other.net = copy.deepcopy(predictor.net).to(memory_format=torch.contiguous_format)
+    monkeypatch.setattr(module, "_channels_last", lambda device: False)
+    slow = other.predict_probabilities(slices)
+    assert np.abs(fast - slow).max() < 1e-4
+    assert (fast.argmax(1) == slow.argmax(1)).all()
+
+
 def _validation_patients(bundle, n=2):
     from cmrseg.train.split import kfold_subjects
 

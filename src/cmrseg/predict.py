@@ -37,6 +37,13 @@ _LOADED_MAX = 4
 _LOADED_LOCK = threading.Lock()
 
 
+def _channels_last(device: Any) -> bool:
+    """Whether the network runs in channels-last memory layout: on the CPU, where oneDNN's
+    convolutions are about 1.4 times as fast in it (``benchmarks/inference_speed.py``); the
+    probabilities agree with the default layout to within 2e-5."""
+    return str(device) == "cpu"
+
+
 def _load_cached(path: Path, device: Any) -> Any:
     """The bundle at ``path`` with its network on ``device``, loaded once per process.
 
@@ -45,6 +52,8 @@ def _load_cached(path: Path, device: Any) -> Any:
     about 0.6 s on a 2-core CPU. The key holds the file's modification time and size, so a file
     replaced on disk is loaded anew; at most ``_LOADED_MAX`` networks are kept.
     """
+    import torch
+
     from cmrseg.models.bundle import load_bundle
 
     path = Path(path).resolve()
@@ -55,6 +64,8 @@ def _load_cached(path: Path, device: Any) -> Any:
             return _LOADED[key]
     bundle = load_bundle(path)  # raises the one-line errors for a missing or damaged file
     bundle.model.to(device).eval()
+    if _channels_last(device):
+        bundle.model.to(memory_format=torch.channels_last)
     with _LOADED_LOCK:
         if len(_LOADED) >= _LOADED_MAX:
             _LOADED.pop(next(iter(_LOADED)))
@@ -174,6 +185,8 @@ class Predictor:
         import torch
 
         x = torch.from_numpy(batch if batch.ndim == 4 else batch[:, None]).to(self.device)
+        if _channels_last(self.device):
+            x = x.contiguous(memory_format=torch.channels_last)
         prob = torch.softmax(self.net(x).float(), 1)
         if self.tta:
             # rotations by 90, 180 (= flipping both axes) and 270 degrees: they keep the anatomy's
