@@ -5,10 +5,10 @@ Usage: python benchmarks/segmentation_accuracy.py [--model cine|PATH] [--tta] [-
 The ACDC patients are the held-out fold of the model's own training config (``test_fold``, else
 ``fold``, with ``folds``/``seed``, saved in the model file), so the split is exactly the one the
 model never trained on. A config without ``test_fold`` (the shipped cine model's) also picked its
-checkpoint on that fold: its figure is then optimistic. Dice is computed per volume (ED and ES of each patient) on the original image grid,
-then averaged; brackets are 95% bootstrap confidence intervals over volumes. External sets:
-M&Ms-2 (1 subject, ED+ES), Sunnybrook (2 patients, LV + MYO on contoured slices only) and
-MyoPS C0 (25 bSSFP cases), none of which the default model trained on.
+checkpoint on that fold: its figure is then optimistic. Dice is computed per volume (ED and ES of
+each patient) on the original image grid, then averaged; brackets are 95% bootstrap confidence
+intervals over volumes. External sets: M&Ms-2 (1 subject, ED+ES), Sunnybrook (2 patients, LV + MYO
+on contoured slices only) and MyoPS C0 (25 bSSFP cases), none of which the cine model trained on.
 """
 
 from __future__ import annotations
