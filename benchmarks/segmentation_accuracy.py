@@ -1,6 +1,7 @@
 """Validation Dice per class of a model on ACDC patients it never trained on, plus external sets.
 
-Usage: python benchmarks/segmentation_accuracy.py [--model cine|PATH] [--tta] [--json OUT]
+Usage: python benchmarks/segmentation_accuracy.py [--model cine|PATH] [--tta] [--precision fp32|bf16]
+       [--json OUT]
 
 The ACDC patients are the held-out fold of the model's own training config (``test_fold``, else
 ``fold``, with ``folds``/``seed``, saved in the model file), so the split is exactly the one the
@@ -90,15 +91,16 @@ def main() -> None:
     ap.add_argument("--model", default="cine")
     ap.add_argument("--tta", action="store_true")
     ap.add_argument("--tta-mode", default="rot90", choices=["rot90", "flip"])
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     ap.add_argument("--no-external", action="store_true")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     t0 = time.perf_counter()
-    predictor = Predictor(args.model, device="auto", tta=args.tta, tta_mode=args.tta_mode)
+    predictor = Predictor(args.model, device="auto", tta=args.tta, tta_mode=args.tta_mode, precision=args.precision)
     results = {"ACDC validation (per volume)": acdc_validation(predictor)}
     if not args.no_external:
         results.update(external(predictor))
-    print(f"\nmodel={args.model} tta={args.tta} ({args.tta_mode}); mean Dice [95% bootstrap CI]")
+    print(f"\nmodel={args.model} tta={args.tta} ({args.tta_mode}) {args.precision}; mean Dice [95% bootstrap CI]")
     print(f"{'set':46s} {'LV':>22s} {'MYO':>22s} {'RV':>22s}")
     for name, scores in results.items():
         cells = [fmt(scores[k]) if scores.get(k) else "-" for k in ("LV", "MYO", "RV")]

@@ -25,12 +25,16 @@ from cmrseg.preprocess import (
 )
 
 __all__ = [
+    "PRECISIONS",
     "polarity_confidence",
     "Predictor",
     "largest_components",
     "segment",
 ]
 
+
+#: ``Predictor(precision=...)``: full precision, or the network under bfloat16 autocast
+PRECISIONS = ("fp32", "bf16")
 
 _LOADED: dict[tuple[str, int, int, str], Any] = {}  # (file, mtime ns, size, device) -> ModelBundle
 _LOADED_MAX = 4
@@ -145,6 +149,11 @@ class Predictor:
     alpha : float
         For guided models (``"guided"``), the default guidance weight in [0, 1]: 0 ignores the
         guide, 1 asks for the guide itself; the paper's trade-off is 0.25.
+    precision : str
+        ``fp32`` (default) or ``bf16``: the network under bfloat16 autocast (softmax in fp32).
+        Faster on CPUs with native bfloat16 (AMX / AVX512-BF16; ``benchmarks/inference_speed.py``)
+        and on GPUs, slower on other CPUs; labels differ from fp32 on a few boundary pixels
+        (``benchmarks/segmentation_accuracy.py --precision bf16``).
     """
 
     def __init__(
@@ -157,6 +166,7 @@ class Predictor:
         invert: bool | str = False,
         tta_mode: str = "rot90",
         alpha: float = 0.25,
+        precision: str = "fp32",
     ) -> None:
         import torch
 
@@ -171,6 +181,9 @@ class Predictor:
         self.num_classes = bundle.config.num_classes
         if tta_mode not in ("rot90", "flip"):
             raise ValueError(f"unknown tta_mode {tta_mode!r}; valid: ['flip', 'rot90']")
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; valid: {list(PRECISIONS)}")
+        self.precision = precision
         invert = {True: "on", False: "off"}.get(invert, invert)  # type: ignore[call-overload]
         if invert not in ("off", "on", "auto"):
             raise ValueError(f"invert must be off, on or auto, got {invert!r}")
@@ -187,6 +200,13 @@ class Predictor:
         x = torch.from_numpy(batch if batch.ndim == 4 else batch[:, None]).to(self.device)
         if _channels_last(self.device):
             x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(self.device.split(":")[0], torch.bfloat16, enabled=self.precision == "bf16"):
+            return self._augmented(x).cpu().numpy()
+
+    def _augmented(self, x: Any) -> Any:
+        """Softmax probabilities of the network on ``x``, averaged over the TTA transforms when on."""
+        import torch
+
         prob = torch.softmax(self.net(x).float(), 1)
         if self.tta:
             # rotations by 90, 180 (= flipping both axes) and 270 degrees: they keep the anatomy's
@@ -198,7 +218,7 @@ class Predictor:
                 for dims in ((2,), (3,), (2, 3)):
                     prob += torch.softmax(self.net(x.flip(dims)).float(), 1).flip(dims)
             prob /= 4
-        return prob.cpu().numpy()
+        return prob
 
     def predict_probabilities(
         self, slices: np.ndarray, guides: np.ndarray | None = None, alpha: float | None = None

@@ -16,7 +16,7 @@ from cmrseg.io.nifti import read_labels, write_labels
 from cmrseg.keywords import keywords
 from cmrseg.labels import is_label_map
 from cmrseg.models.shipped import AUTO, auto_model
-from cmrseg.predict import Predictor
+from cmrseg.predict import PRECISIONS, Predictor
 from cmrseg.series_segmentation import segment_series
 
 __all__ = ["predict_file", "described", "is_mapping_series", "SERIES_ROUTE"]
@@ -134,6 +134,7 @@ def predict_file(
     guide: Path | str | None = None,
     alpha: float = 0.25,
     chosen: dict[Path, str] | None = None,
+    precision: str = "fp32",
 ) -> list[Path]:
     """One call: segment a NIfTI file, a DICOM folder, or a folder of NIfTI files.
 
@@ -173,6 +174,8 @@ def predict_file(
         Guidance weight in [0, 1].
     chosen : dict, optional
         Filled with output path -> the model name that segmented it.
+    precision : str
+        ``fp32`` or ``bf16`` (:class:`cmrseg.predict.Predictor`).
 
     Returns
     -------
@@ -186,11 +189,13 @@ def predict_file(
     FileExistsError
         If an output exists and ``overwrite`` is false.
     ValueError
-        If ``alpha`` is not in [0, 1], an input holds NaN / inf or one value only, ``invert`` is
-        asked for a label map, a guide does not fit its input, or ``guide`` is given with a model
-        that is not guided.
+        If ``alpha`` is not in [0, 1], ``precision`` is not ``fp32`` or ``bf16``, an input holds
+        NaN / inf or one value only, ``invert`` is asked for a label map, a guide does not fit its
+        input, or ``guide`` is given with a model that is not guided.
     """
     check_alpha(alpha)
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; valid: {list(PRECISIONS)}")
     guide = None if guide is None else Path(guide)
     if guide is not None and not guide.exists():
         raise FileNotFoundError(f"no such guide file or folder: {guide}")
@@ -218,7 +223,7 @@ def predict_file(
         triggers = image.metadata.get("trigger_time_ms", ())
         name = str(model) if str(model) != AUTO else auto_model(image.shape, triggers, described(src, image, meta))
         if name not in predictors:
-            predictors[name] = Predictor(name, device=device, tta=tta, invert=invert, alpha=alpha)
+            predictors[name] = Predictor(name, device=device, tta=tta, invert=invert, alpha=alpha, precision=precision)
             if guide is not None and not predictors[name].guided:
                 raise ValueError(f"model {name!r} is not a guided model; use --model guided with --guide")
         write_labels(predictors[name].predict_image(image, guide_labels), out)
