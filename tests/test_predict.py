@@ -129,13 +129,18 @@ def test_invert_auto_picks_the_polarity_of_the_blood():
         Predictor("default", invert="sometimes")
 
 
-def test_bf16_precision_gives_nearly_the_fp32_labels(example_prediction):
+def test_bf16_precision_gives_nearly_the_fp32_labels(example_prediction, tmp_path):
+    from cmrseg.workflows.predict import predict_file
+
     image, fp32 = example_prediction
     bf16 = Predictor("default", device="cpu", precision="bf16").predict_image(image).array
     for label in (1, 2, 3):
         assert dice(bf16 == label, fp32.array == label) > 0.97, label
     with pytest.raises(ValueError, match="precision"):
         Predictor("default", precision="fp16")
+    with pytest.raises(ValueError, match="precision"):
+        predict_file(EXAMPLES / "mnms2_001_SA_ED.nii.gz", tmp_path / "out.nii.gz", precision="fp16")
+    assert not (tmp_path / "out.nii.gz").exists()
 
 
 def test_auto_model_tells_a_cine_from_its_shape_and_trigger_times():

@@ -26,6 +26,7 @@ from cmrseg.preprocess import (
 
 __all__ = [
     "PRECISIONS",
+    "check_precision",
     "polarity_confidence",
     "Predictor",
     "largest_components",
@@ -39,6 +40,13 @@ PRECISIONS = ("fp32", "bf16")
 _LOADED: dict[tuple[str, int, int, str], Any] = {}  # (file, mtime ns, size, device) -> ModelBundle
 _LOADED_MAX = 4
 _LOADED_LOCK = threading.Lock()
+
+
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`; else a one-line ``ValueError``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; valid: {list(PRECISIONS)}")
+    return precision
 
 
 def _channels_last(device: Any) -> bool:
@@ -181,9 +189,7 @@ class Predictor:
         self.num_classes = bundle.config.num_classes
         if tta_mode not in ("rot90", "flip"):
             raise ValueError(f"unknown tta_mode {tta_mode!r}; valid: ['flip', 'rot90']")
-        if precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {precision!r}; valid: {list(PRECISIONS)}")
-        self.precision = precision
+        self.precision = check_precision(precision)
         invert = {True: "on", False: "off"}.get(invert, invert)  # type: ignore[call-overload]
         if invert not in ("off", "on", "auto"):
             raise ValueError(f"invert must be off, on or auto, got {invert!r}")

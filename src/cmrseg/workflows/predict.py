@@ -16,7 +16,7 @@ from cmrseg.io.nifti import read_labels, write_labels
 from cmrseg.keywords import keywords
 from cmrseg.labels import is_label_map
 from cmrseg.models.shipped import AUTO, auto_model
-from cmrseg.predict import PRECISIONS, Predictor
+from cmrseg.predict import Predictor, check_precision
 from cmrseg.series_segmentation import segment_series
 
 __all__ = ["predict_file", "described", "is_mapping_series", "SERIES_ROUTE"]
@@ -175,7 +175,8 @@ def predict_file(
     chosen : dict, optional
         Filled with output path -> the model name that segmented it.
     precision : str
-        ``fp32`` or ``bf16`` (:class:`cmrseg.predict.Predictor`).
+        ``fp32`` or ``bf16`` (:class:`cmrseg.predict.Predictor`); a mapping series (``auto``)
+        is segmented in fp32.
 
     Returns
     -------
@@ -194,8 +195,7 @@ def predict_file(
         input, or ``guide`` is given with a model that is not guided.
     """
     check_alpha(alpha)
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; valid: {list(PRECISIONS)}")
+    check_precision(precision)
     guide = None if guide is None else Path(guide)
     if guide is not None and not guide.exists():
         raise FileNotFoundError(f"no such guide file or folder: {guide}")
