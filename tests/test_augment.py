@@ -57,3 +57,54 @@ def test_heavy_contains_the_t1rho_paper_list():
         "HorizontalFlip",
         "RandomRotate90",
     } <= names
+
+
+def _handedness(mask: np.ndarray) -> float:
+    """Sign of the turn from blob 1 to blob 2 to blob 3: a mirror image flips it, rotations keep it."""
+    c = [np.argwhere(mask == k).mean(0) for k in (1, 2, 3)]
+    (a, b), (d, e) = c[1] - c[0], c[2] - c[0]
+    return float(np.sign(a * e - b * d))
+
+
+@pytest.mark.parametrize("preset", ["basic", "heavy", "anycontrast"])
+def test_flips_give_mirror_images_about_half_the_time(preset):
+    # albumentations 2.0 seeds every transform of a Compose alike: its horizontal and vertical
+    # flips then always came together (a 180-degree rotation, never a mirror image)
+    mask = np.zeros((96, 96), np.uint8)
+    mask[40:46, 40:46], mask[40:46, 60:66], mask[60:66, 40:46] = 1, 2, 3
+    aug, rng = Augmenter(preset), np.random.default_rng(0)
+    signs = []
+    for _ in range(120):
+        _, out = aug(mask.astype(np.float32) / 3, mask, rng)
+        if all((out == k).any() for k in (1, 2, 3)):
+            signs.append(_handedness(out) != _handedness(mask))
+    assert len(signs) > 80
+    assert 0.3 < np.mean(signs) < 0.7
+
+
+def test_each_transform_draws_on_its_own():
+    import albumentations as A
+
+    from cmrseg.augment import seed_transforms
+
+    compose = A.Compose([A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5)])
+    image = np.arange(16, dtype=np.float32).reshape(4, 4)
+    rng = np.random.default_rng(1)
+    corners = set()
+    for _ in range(40):
+        seed_transforms(compose, rng)
+        corners.add(float(compose(image=image)["image"][0, 0]))
+    assert corners == {0.0, 3.0, 12.0, 15.0}  # none, either flip alone, both
+    assert len({t.seed for t in build_transforms("anycontrast").transforms}) == len(AUGMENTATIONS["anycontrast"]())
+
+
+def test_mirror_false_keeps_the_handedness():
+    mask = np.zeros((96, 96), np.uint8)
+    mask[40:46, 40:46], mask[40:46, 60:66], mask[60:66, 40:46] = 1, 2, 3
+    aug, rng = Augmenter("anycontrast", mirror=False), np.random.default_rng(0)
+    for _ in range(40):
+        _, out = aug(mask.astype(np.float32) / 3, mask, rng)
+        if all((out == k).any() for k in (1, 2, 3)):
+            assert _handedness(out) == _handedness(mask)
+    names = {type(t).__name__ for t in build_transforms("basic", mirror=False).transforms}
+    assert "HorizontalFlip" not in names and "RandomRotate90" in names

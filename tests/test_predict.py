@@ -129,6 +129,28 @@ def test_invert_auto_picks_the_polarity_of_the_blood():
         Predictor("default", invert="sometimes")
 
 
+def test_mirror_auto_segments_an_array_of_the_other_handedness(example_prediction, tmp_path):
+    from cmrseg.workflows.predict import predict_file
+
+    image, given = example_prediction  # the default predictor: mirror="auto"
+    ref = read_labels(EXAMPLES / "mnms2_001_SA_ED_gt.nii.gz").array
+    auto = Predictor("default", device="cpu")
+    off = Predictor("default", device="cpu", mirror="off")
+    np.testing.assert_array_equal(off.predict_array(image.array), given.array)  # as given: the same labels
+    mirrored = np.ascontiguousarray(image.array[:, ::-1])
+    plain = off.predict_array(mirrored)[:, ::-1]
+    assert dice(plain == 1, ref == 1) < 0.5  # the RV put on the wrong side of the LV
+    labels = auto.predict_array(mirrored)[:, ::-1]
+    assert auto.last_mirrored
+    for label in (1, 2, 3):
+        assert dice(labels == label, ref == label) > dice(given.array == label, ref == label) - 0.05, label
+    with pytest.raises(ValueError, match="mirror"):
+        Predictor("default", mirror="sometimes")
+    with pytest.raises(ValueError, match="mirror"):
+        predict_file(EXAMPLES / "mnms2_001_SA_ED.nii.gz", tmp_path / "out.nii.gz", mirror="sometimes")
+    assert not (tmp_path / "out.nii.gz").exists()
+
+
 def test_bf16_precision_gives_nearly_the_fp32_labels(example_prediction, tmp_path):
     from cmrseg.workflows.predict import predict_file
 

@@ -5,6 +5,11 @@ list of the T1rho paper (brightness/contrast, illumination, Gaussian blur, Gauss
 coarse dropout, rotation within +-90 degrees, grid distortion, perspective). ``anycontrast``:
 any rotation, scale 0.65-1.5, gamma, bias field, blur, low resolution and noise (the shipped
 default's recipe, with :mod:`cmrseg.train.randomise` before it).
+
+Every transform draws from a random stream of its own (:func:`seed_transforms`). albumentations 2.0
+seeds each transform of a ``Compose`` with the same seed, so their draws coincide: a horizontal and
+a vertical flip at p = 0.5 then always come together (a 180-degree rotation, never a mirror image),
+and every transform with a higher probability is applied whenever one with a lower probability is.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import numpy as np
 
 from cmrseg.preprocess import invert_intensity
 
-__all__ = ["AUGMENTATIONS", "Augmenter", "build_transforms"]
+__all__ = ["AUGMENTATIONS", "Augmenter", "build_transforms", "seed_transforms"]
 
 
 def _affine(scale: tuple[float, float], shift: float, p: float) -> A.Affine:
@@ -84,18 +89,40 @@ AUGMENTATIONS: dict[str, Callable[[], list[A.BasicTransform]]] = {
 }
 
 
-def build_transforms(preset: str) -> A.Compose:
+def seed_transforms(compose: A.Compose, rng: np.random.Generator) -> None:
+    """Give the compose and each of its transforms a seed of its own, drawn from ``rng``.
+
+    Parameters
+    ----------
+    compose : albumentations.Compose
+        Its transforms are reseeded in place (``Compose.set_random_seed`` would give all of them
+        the same seed, and so the same draws).
+    rng : numpy.random.Generator
+        Source of the seeds: the same generator state gives the same seeds.
+    """
+    seeds = rng.integers(0, 2**31 - 1, size=len(compose.transforms) + 1)
+    compose.set_random_seed(int(seeds[0]))
+    for transform, seed in zip(compose.transforms, seeds[1:], strict=True):
+        transform.set_random_seed(int(seed))
+
+
+def build_transforms(preset: str, mirror: bool = True) -> A.Compose:
     """The albumentations pipeline of a preset name (``none``, ``basic``, ``heavy`` or ``anycontrast``).
 
     Parameters
     ----------
     preset : str
         A key of :data:`AUGMENTATIONS`.
+    mirror : bool
+        Keep the preset's horizontal and vertical flips (a mirror image of the heart in half the
+        samples). False drops them: the 90-degree rotations still turn the heart every way, but
+        its handedness stays that of the data.
 
     Returns
     -------
     albumentations.Compose
-        The preset's transforms, seeded with 0 (:meth:`Augmenter.apply` reseeds it on every call).
+        The preset's transforms, each with a seed of its own drawn from seed 0
+        (:meth:`Augmenter.apply` reseeds them on every call).
 
     Raises
     ------
@@ -104,7 +131,12 @@ def build_transforms(preset: str) -> A.Compose:
     """
     if preset not in AUGMENTATIONS:
         raise ValueError(f"unknown augmentation preset {preset!r}; valid: {sorted(AUGMENTATIONS)}")
-    return A.Compose(AUGMENTATIONS[preset](), seed=0)
+    transforms = AUGMENTATIONS[preset]()
+    if not mirror:
+        transforms = [t for t in transforms if not isinstance(t, A.HorizontalFlip | A.VerticalFlip)]
+    compose = A.Compose(transforms)
+    seed_transforms(compose, np.random.default_rng(0))
+    return compose
 
 
 class Augmenter:
@@ -114,10 +146,10 @@ class Augmenter:
     generator state gives the same result.
     """
 
-    def __init__(self, preset: str, invert_probability: float = 0.0) -> None:
+    def __init__(self, preset: str, invert_probability: float = 0.0, mirror: bool = True) -> None:
         self.preset = preset
         self.invert_probability = invert_probability
-        self._compose = build_transforms(preset)
+        self._compose = build_transforms(preset, mirror)
 
     def __call__(self, image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         img, (out,) = self.apply(image, [mask], rng)
@@ -144,7 +176,7 @@ class Augmenter:
             The augmented float32 image clipped to [0, 1] (intensity-inverted with probability
             ``invert_probability``) and the uint8 masks moved alike, in the order given.
         """
-        self._compose.set_random_seed(int(rng.integers(0, 2**31 - 1)))
+        seed_transforms(self._compose, rng)
         out = self._compose(image=image.astype(np.float32), masks=[m.astype(np.uint8) for m in masks])
         img = np.clip(out["image"], 0.0, 1.0).astype(np.float32)
         if self.invert_probability > 0 and rng.random() < self.invert_probability:

@@ -25,8 +25,11 @@ from cmrseg.preprocess import (
 )
 
 __all__ = [
+    "MIRRORS",
     "PRECISIONS",
+    "check_mirror",
     "check_precision",
+    "mirror_confidence",
     "polarity_confidence",
     "Predictor",
     "largest_components",
@@ -36,6 +39,12 @@ __all__ = [
 
 #: ``Predictor(precision=...)``: full precision, or the network under bfloat16 autocast
 PRECISIONS = ("fp32", "bf16")
+
+#: ``Predictor(mirror=...)``: segment the array as given, mirrored, or whichever the model is surer of
+MIRRORS = ("auto", "off", "on")
+
+#: slices (those of any frame with the most heart) that decide ``mirror="auto"``
+_MIRROR_SLICES = 3
 
 _LOADED: dict[tuple[str, int, int, str], Any] = {}  # (file, mtime ns, size, device) -> ModelBundle
 _LOADED_MAX = 4
@@ -47,6 +56,13 @@ def check_precision(precision: str) -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; valid: {list(PRECISIONS)}")
     return precision
+
+
+def check_mirror(mirror: str) -> str:
+    """``mirror`` if it is one of :data:`MIRRORS`; else a one-line ``ValueError``."""
+    if mirror not in MIRRORS:
+        raise ValueError(f"unknown mirror {mirror!r}; valid: {list(MIRRORS)}")
+    return mirror
 
 
 def _channels_last(device: Any) -> bool:
@@ -131,6 +147,29 @@ def polarity_confidence(probabilities: np.ndarray) -> float:
     return float(probabilities.max(1)[fg].mean()) if fg.any() else 0.0
 
 
+def mirror_confidence(probabilities: np.ndarray) -> float:
+    """Mean maximum class probability over the pixels predicted as RV blood pool (label 1).
+
+    Parameters
+    ----------
+    probabilities : np.ndarray
+        ``(N, C, H, W)`` class probabilities in the ACDC label order.
+
+    Returns
+    -------
+    float
+        The mean, in [0, 1]; 0 when no pixel is predicted RV.
+
+    Notes
+    -----
+    Used by ``mirror="auto"``. The shipped models never saw a mirror image of a heart in training
+    (see :mod:`cmrseg.augment`): on one, they put the RV on the other side of the LV, in tissue
+    that does not look like blood, and are much less sure of it (``benchmarks/mirror.py``).
+    """
+    rv = probabilities.argmax(1) == 1
+    return float(probabilities.max(1)[rv].mean()) if rv.any() else 0.0
+
+
 class Predictor:
     """Loads a model once and segments slices, stacks and cines many times.
 
@@ -162,6 +201,13 @@ class Predictor:
         Faster on CPUs with native bfloat16 (AMX / AVX512-BF16; ``benchmarks/inference_speed.py``)
         and on GPUs, slower on other CPUs; labels differ from fp32 on a few boundary pixels
         (``benchmarks/segmentation_accuracy.py --precision bf16``).
+    mirror : str
+        ``auto`` (default): segment the three slices with the most heart (of any frame) also
+        mirrored (first array axis reversed) and, when the model is surer of the mirror image
+        (:func:`mirror_confidence`), segment the whole array mirrored and mirror the labels back;
+        an array whose axes were written in the other handedness (another converter or scanner
+        convention) then gets its RV. ``off``: as given; ``on``: always mirrored. The choice is
+        in ``last_mirrored``.
     """
 
     def __init__(
@@ -175,6 +221,7 @@ class Predictor:
         tta_mode: str = "rot90",
         alpha: float = 0.25,
         precision: str = "fp32",
+        mirror: str = "auto",
     ) -> None:
         import torch
 
@@ -195,6 +242,8 @@ class Predictor:
             raise ValueError(f"invert must be off, on or auto, got {invert!r}")
         self.tta, self.batch_size, self.keep_largest, self.invert = tta, batch_size, keep_largest, invert
         self.last_polarity: list[str] = []
+        self.mirror = check_mirror(mirror)
+        self.last_mirrored = False
         self.tta_mode = tta_mode
         self.guided = bundle.config.in_channels > 1
         self.alpha = check_alpha(alpha)
@@ -307,7 +356,9 @@ class Predictor:
 
         Notes
         -----
-        Intensities are normalised per 3D volume (per frame of a cine).
+        Intensities are normalised per 3D volume (per frame of a cine). With ``mirror="auto"``
+        one decision holds for the whole array (``last_mirrored``): a mirrored array is segmented
+        twice.
         """
         array = np.asarray(array)
         if array.ndim not in (2, 3, 4):
@@ -318,27 +369,73 @@ class Predictor:
         vol = array.reshape(array.shape[:2] + (1, 1)) if array.ndim == 2 else array
         vol = vol[..., None] if vol.ndim == 3 else vol
         gvol = None if guide is None else guide.reshape(vol.shape)
+        flip = self.mirror == "on"
+        labels, candidates = self._segment_frames(vol, gvol, alpha, flip)
+        if self.mirror == "auto" and self._mirror_wins(candidates, alpha):
+            flip = True
+            labels, _ = self._segment_frames(vol, gvol, alpha, flip)
+        self.last_mirrored = flip
+        return (labels[::-1] if flip else labels).reshape(array.shape)
+
+    def _segment_frames(
+        self, vol: np.ndarray, gvol: np.ndarray | None, alpha: float | None, flip: bool
+    ) -> tuple[np.ndarray, list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]]:
+        """Labels of ``(X, Y, Z, T)`` intensities (``flip``: of their mirror image, first axis
+        reversed), and with ``mirror="auto"`` the :data:`_MIRROR_SLICES` slices of any frame with
+        the most heart: ``(heart pixels, probabilities (C, X, Y), slice seen (X, Y), guide or None)``."""
+        if flip:
+            vol, gvol = vol[::-1], None if gvol is None else gvol[::-1]
         labels = np.zeros(vol.shape, np.uint8)
+        candidates: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]] = []
         self.last_polarity = []
         for t in range(vol.shape[3]):
-            norm = normalise_intensity(vol[..., t])
-            slices = np.moveaxis(norm, 2, 0)
-            guides = None if gvol is None else np.moveaxis(gvol[..., t], 2, 0)
-            inverted = np.stack([invert_intensity(s) for s in slices]) if self.invert != "off" else None
-            if self.invert == "auto":
-                plain = self.predict_probabilities(slices, guides, alpha)
-                flipped = self.predict_probabilities(inverted, guides, alpha)
-                use_inverted = polarity_confidence(flipped) > polarity_confidence(plain)
-                probs = flipped if use_inverted else plain
-            else:
-                use_inverted = self.invert == "on"
-                probs = self.predict_probabilities(inverted if use_inverted else slices, guides, alpha)
+            guide = None if gvol is None else gvol[..., t]
+            probs, use_inverted, seen = self._frame(vol[..., t], guide, alpha)
             self.last_polarity.append("inverted" if use_inverted else "original")
             lab = probs.argmax(1).astype(np.uint8)
+            if self.mirror == "auto":
+                area = (lab > 0).sum((1, 2))
+                for z in np.argsort(-area, kind="stable")[:_MIRROR_SLICES]:
+                    if area[z] > (candidates[-1][0] if len(candidates) == _MIRROR_SLICES else 0):
+                        g = None if guide is None else guide[:, :, z].copy()
+                        candidates.append((int(area[z]), probs[z].copy(), seen[z].copy(), g))
+                        candidates = sorted(candidates, key=lambda c: -c[0])[:_MIRROR_SLICES]
             if self.keep_largest:
                 lab = np.stack([largest_components(s, self.num_classes) for s in lab])
             labels[..., t] = np.moveaxis(lab, 0, 2)
-        return labels.reshape(array.shape)
+        return labels, candidates
+
+    def _frame(
+        self, volume: np.ndarray, guide: np.ndarray | None, alpha: float | None
+    ) -> tuple[np.ndarray, bool, np.ndarray]:
+        """``(X, Y, Z)`` frame -> ``(Z, C, X, Y)`` probabilities, whether the inverted polarity was
+        used, and the ``(Z, X, Y)`` normalised slices the network saw."""
+        slices = np.moveaxis(normalise_intensity(volume), 2, 0)
+        guides = None if guide is None else np.moveaxis(guide, 2, 0)
+        inverted = np.stack([invert_intensity(s) for s in slices]) if self.invert != "off" else None
+        if self.invert == "auto":
+            plain = self.predict_probabilities(slices, guides, alpha)
+            flipped = self.predict_probabilities(inverted, guides, alpha)
+            use_inverted = polarity_confidence(flipped) > polarity_confidence(plain)
+            probs = flipped if use_inverted else plain
+        else:
+            use_inverted = self.invert == "on"
+            probs = self.predict_probabilities(inverted if use_inverted else slices, guides, alpha)
+        return probs, use_inverted, inverted if use_inverted else slices
+
+    def _mirror_wins(
+        self, candidates: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]], alpha: float | None
+    ) -> bool:
+        """Whether the model is surer of the mirror image of the ``candidates`` slices
+        (:meth:`_segment_frames`) than of the slices as they were segmented."""
+        if not candidates:
+            return False
+        probs = np.stack([c[1] for c in candidates])
+        seen = np.ascontiguousarray(np.stack([c[2] for c in candidates])[:, ::-1])
+        guides = (
+            None if candidates[0][3] is None else np.ascontiguousarray(np.stack([c[3] for c in candidates])[:, ::-1])
+        )
+        return mirror_confidence(self.predict_probabilities(seen, guides, alpha)) > mirror_confidence(probs)
 
     def predict_image(self, image: Image, guide: np.ndarray | None = None, alpha: float | None = None) -> LabelMap:
         """Segment an :class:`Image` (guided: with ``guide`` labels); the label map has its exact grid.

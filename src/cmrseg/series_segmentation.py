@@ -163,6 +163,7 @@ def segment_series(
     pad: int | str = "auto",
     invert: str = "auto",
     consensus_passes: int = 0,
+    mirror: str = "auto",
 ) -> SeriesSegmentation:
     """Segment every image of a mapping series ``(X, Y, Z, N)`` (or one slice ``(X, Y, N)``) consistently.
 
@@ -187,6 +188,9 @@ def segment_series(
     consensus_passes : int
         When > 0, re-segments with the per-pixel majority label of all images of the slice as the
         new guide (that many times); a slice whose majority labels no heart keeps its guide.
+    mirror : str
+        ``auto``, ``off`` or ``on`` (see :class:`Predictor`). With the ``"auto"`` guide, the guide
+        model decides and the guided model follows its choice.
 
     Returns
     -------
@@ -213,7 +217,9 @@ def segment_series(
     if isinstance(guide, str):
         if guide != "auto":
             raise ValueError(f"guide must be 'auto' or a label map, got {guide!r}")
-        g, reference, scores = auto_guide(padded, Predictor(guide_model, invert=invert))
+        guide_predictor = Predictor(guide_model, invert=invert, mirror=mirror)
+        g, reference, scores = auto_guide(padded, guide_predictor)
+        mirror = "on" if guide_predictor.last_mirrored else "off"
         if not np.isin(g, GUIDE_CLASSES).any():
             raise ValueError("no heart found in any image of the series to guide the segmentation; give a guide mask")
     else:
@@ -221,7 +227,7 @@ def segment_series(
         given = given[:, :, None] if single and given.ndim == 2 else given
         check_guide(given, images.shape[:3])
         g, reference, scores = _padded(given, p), np.full(images.shape[2], -1), np.full(images.shape[2:], np.nan)
-    guided = Predictor(model, invert=invert, alpha=alpha)
+    guided = Predictor(model, invert=invert, alpha=alpha, mirror=mirror)
     labels = guided.predict_array(padded, g)
     for _ in range(consensus_passes):
         vote = consensus(labels)

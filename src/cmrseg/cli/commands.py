@@ -160,6 +160,7 @@ def _predict(a: argparse.Namespace) -> None:
         alpha=0.25 if a.alpha is None else a.alpha,
         chosen=chosen,
         precision=a.precision,
+        mirror=a.mirror,
     ):
         print(f"{path}  (model {chosen[path]})")
 
@@ -200,6 +201,13 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
         help="invert intensities before segmenting (black-blood images with --model cine); auto: keep the polarity "
         "the model is more confident in (wrong on 5 of 50 MyoPS LGE / T2 volumes with the cine model; the default "
         "model needs no --invert)",
+    )
+    pr.add_argument(
+        "--mirror",
+        default="auto",
+        choices=["auto", "off", "on"],
+        help="auto: also segment the slices with the most heart mirrored and, when the model is surer of the mirror "
+        "image (an array written in the other handedness), segment the input mirrored and mirror the labels back",
     )
     pr.add_argument("--series", help="SeriesInstanceUID or SeriesNumber when a DICOM folder holds several")
     pr.add_argument(

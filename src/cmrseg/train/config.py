@@ -42,7 +42,9 @@ class TrainConfig:
     ``val_folds``-way split of the remaining subjects. ``oversample`` maps a dataset name to how
     many times its slices appear per epoch; ``randomise_scale`` maps a dataset name to a factor on
     the synthesis and contrast probabilities of its slices (e.g. ``{acdc: 0.3}``: cine slices
-    randomised less often, so the cine contrast keeps a larger share of training).
+    randomised less often, so the cine contrast keeps a larger share of training). ``mirror``
+    false drops the preset's flips (no mirror image of a heart in training; see
+    :func:`cmrseg.augment.build_transforms`).
     """
 
     data: tuple[str, ...]
@@ -58,6 +60,7 @@ class TrainConfig:
     epochs: int = 50
     batch_size: int = 16
     augment: str = "basic"
+    mirror: bool = True
     invert_probability: float = 0.0
     contrast_probability: float = 0.0
     synth_probability: float = 0.0

@@ -301,7 +301,7 @@ def make_loaders(
     Parameters
     ----------
     config : TrainConfig
-        Uses ``augment``, ``invert_probability``, the contrast randomisation probabilities,
+        Uses ``augment``, ``mirror``, ``invert_probability``, the contrast randomisation probabilities,
         ``batch_size``, ``seed``, ``num_workers`` and ``model.num_classes``.
     train_slices : SliceSet
         Training slices: shuffled per epoch and augmented.
@@ -317,7 +317,7 @@ def make_loaders(
     train, val : torch.utils.data.DataLoader
         ``val`` is None without validation slices.
     """
-    aug = Augmenter(config.augment, config.invert_probability)
+    aug = Augmenter(config.augment, config.invert_probability, config.mirror)
     train = DataLoader(
         _TorchSlices(
             train_slices, aug, config.seed, randomiser_of(config), labelled, config.model.num_classes, randomise_scale

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import torch
 
-from cmrseg.augment import Augmenter
+from cmrseg.augment import Augmenter, seed_transforms
 from cmrseg.guide import guide_channels, translate_guide
 from cmrseg.io.datasets.layout import Case, Dataset
 from cmrseg.losses import guided_loss
@@ -181,9 +181,9 @@ def sample_alpha(rng: np.random.Generator) -> float:
     return 0.0 if u < 0.2 else 1.0 if u < 0.3 else float(rng.random())
 
 
-def _spatial(seed: int) -> A.Compose:
-    """Shift, rotation, scaling and elastic warp of a guide, seeded."""
-    return A.Compose(
+def _spatial(rng: np.random.Generator) -> A.Compose:
+    """Shift, rotation, scaling and elastic warp of a guide, each transform seeded from ``rng``."""
+    compose = A.Compose(
         [
             A.Affine(
                 translate_percent=(-0.06, 0.06),
@@ -195,9 +195,10 @@ def _spatial(seed: int) -> A.Compose:
                 p=0.8,
             ),
             A.ElasticTransform(alpha=30, sigma=6, p=0.3),
-        ],
-        seed=seed,
+        ]
     )
+    seed_transforms(compose, rng)
+    return compose
 
 
 def perturb_guide(guide: np.ndarray, rng: np.random.Generator, max_grow_px: float = 1.0) -> np.ndarray:
@@ -222,7 +223,7 @@ def perturb_guide(guide: np.ndarray, rng: np.random.Generator, max_grow_px: floa
         ``(S, S)`` uint8 ACDC label map.
     """
     img = np.zeros(guide.shape, np.float32)
-    warped = _spatial(int(rng.integers(0, 2**31 - 1)))(image=img, mask=guide.astype(np.uint8))["mask"]
+    warped = _spatial(rng)(image=img, mask=guide.astype(np.uint8))["mask"]
     grown = [signed_distance(r) - rng.uniform(-max_grow_px, max_grow_px) < 0 if r.any() else r for r in regions(warped)]
     return labels_from_regions(*grown)
 
@@ -281,7 +282,7 @@ def guided_loader(
     Parameters
     ----------
     config : TrainConfig
-        Uses ``augment``, ``invert_probability``, ``seed``, ``guide_perturb_probability``,
+        Uses ``augment``, ``mirror``, ``invert_probability``, ``seed``, ``guide_perturb_probability``,
         ``guide_alpha``, the contrast randomisation probabilities, ``batch_size`` and ``num_workers``.
     slices : GuidedSlices
         The training slices and their guide candidates.
@@ -295,7 +296,7 @@ def guided_loader(
     """
     data = GuidedTorchSlices(
         slices,
-        Augmenter(config.augment, config.invert_probability),
+        Augmenter(config.augment, config.invert_probability, config.mirror),
         config.seed,
         config.guide_perturb_probability,
         config.guide_alpha,

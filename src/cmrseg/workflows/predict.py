@@ -16,7 +16,7 @@ from cmrseg.io.nifti import read_labels, write_labels
 from cmrseg.keywords import keywords
 from cmrseg.labels import is_label_map
 from cmrseg.models.shipped import AUTO, auto_model
-from cmrseg.predict import Predictor, check_precision
+from cmrseg.predict import Predictor, check_mirror, check_precision
 from cmrseg.series_segmentation import segment_series
 
 __all__ = ["predict_file", "described", "is_mapping_series", "SERIES_ROUTE"]
@@ -135,6 +135,7 @@ def predict_file(
     alpha: float = 0.25,
     chosen: dict[Path, str] | None = None,
     precision: str = "fp32",
+    mirror: str = "auto",
 ) -> list[Path]:
     """One call: segment a NIfTI file, a DICOM folder, or a folder of NIfTI files.
 
@@ -177,6 +178,9 @@ def predict_file(
     precision : str
         ``fp32`` or ``bf16`` (:class:`cmrseg.predict.Predictor`); a mapping series (``auto``)
         is segmented in fp32.
+    mirror : str
+        ``auto`` (segment an input mirrored when the model is surer of its mirror image: arrays
+        written in the other handedness), ``off`` or ``on`` (:class:`cmrseg.predict.Predictor`).
 
     Returns
     -------
@@ -190,12 +194,14 @@ def predict_file(
     FileExistsError
         If an output exists and ``overwrite`` is false.
     ValueError
-        If ``alpha`` is not in [0, 1], ``precision`` is not ``fp32`` or ``bf16``, an input holds
+        If ``alpha`` is not in [0, 1], ``precision`` is not ``fp32`` or ``bf16``, ``mirror`` is
+        not ``auto``, ``off`` or ``on``, an input holds
         NaN / inf or one value only, ``invert`` is asked for a label map, a guide does not fit its
         input, or ``guide`` is given with a model that is not guided.
     """
     check_alpha(alpha)
     check_precision(precision)
+    check_mirror(mirror)
     guide = None if guide is None else Path(guide)
     if guide is not None and not guide.exists():
         raise FileNotFoundError(f"no such guide file or folder: {guide}")
@@ -214,7 +220,7 @@ def predict_file(
     for src, image, guide_labels, out in images:
         meta = _sidecar(src) if str(model) == AUTO else {}  # read once per input
         if str(model) == AUTO and guide_labels is None and is_mapping_series(src, image, meta):
-            seg = segment_series(image.array, "auto", alpha, "guided", "default")
+            seg = segment_series(image.array, "auto", alpha, "guided", "default", mirror=mirror)
             write_labels(LabelMap.like(image, seg.labels), out)
             written.append(out)
             if chosen is not None:
@@ -223,7 +229,9 @@ def predict_file(
         triggers = image.metadata.get("trigger_time_ms", ())
         name = str(model) if str(model) != AUTO else auto_model(image.shape, triggers, described(src, image, meta))
         if name not in predictors:
-            predictors[name] = Predictor(name, device=device, tta=tta, invert=invert, alpha=alpha, precision=precision)
+            predictors[name] = Predictor(
+                name, device=device, tta=tta, invert=invert, alpha=alpha, precision=precision, mirror=mirror
+            )
             if guide is not None and not predictors[name].guided:
                 raise ValueError(f"model {name!r} is not a guided model; use --model guided with --guide")
         write_labels(predictors[name].predict_image(image, guide_labels), out)

@@ -198,7 +198,10 @@ def _overlays(run: _Run, res: SeriesResult, volume: np.ndarray, labels: np.ndarr
 
 def _uncertainty(predictor: Predictor, volume: np.ndarray, labels: np.ndarray) -> qc.QcCheck:
     """:func:`cmrseg.qc.check_uncertainty` of ``(X, Y, Z)`` labels, from the model's probabilities
-    on the same images, normalised as :meth:`Predictor.predict_array` does."""
+    on the same images, normalised and oriented as :meth:`Predictor.predict_array` had them when
+    it segmented the series (its last call, made by :func:`_segment`: mirrored or not)."""
+    if getattr(predictor, "last_mirrored", False):  # a stand-in predictor may not mirror
+        volume, labels = volume[::-1], labels[::-1]
     probabilities = predictor.predict_probabilities(np.moveaxis(normalise_intensity(volume), 2, 0))
     return qc.check_uncertainty(probabilities, np.moveaxis(labels, 2, 0))
 
